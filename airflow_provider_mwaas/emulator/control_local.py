@@ -1,0 +1,224 @@
+"""The control API's behaviour, acting directly on the emulator's state in this process.
+
+:class:`~.control.EmulatorControl` calls this in-process, and the server's control endpoints
+(:mod:`.control_http`) call it for HTTP clients, so both ways behave the same. Control calls are not
+counted as requests and are not subject to fault injection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.utilities.utils import get_partition
+
+from .definitions import default_definition
+from .faults import FaultConfig
+from .models import MWAAServerlessBackend, WorkflowRun, mwaaserverless_backends
+from .outcomes import DEFAULT_ERROR_MESSAGE, ScriptedOutcome
+from .state import STATE
+from .transitions import configure_transitions, current_transitions
+from .validation import validate_input
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+
+class LocalControl:
+    """Set up workflows, script outcomes, inject faults and read counters, in this process."""
+
+    def create_workflow(
+        self,
+        name: str = "demo",
+        definition_yaml: str | None = None,
+        region: str = DEFAULT_REGION,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+    ) -> str:
+        """Upload a definition to the emulator's S3 and create a workflow from it.
+
+        :param name: the workflow name.
+        :param definition_yaml: the YAML definition; ``None`` = three tasks, extract -> transform -> load.
+        :param region: the workflow's region.
+        :param account_id: the workflow's account.
+        :return: the ``WorkflowArn``.
+        """
+        from moto.s3.models import s3_backends
+
+        text = definition_yaml if definition_yaml is not None else default_definition(name)
+        s3 = s3_backends[account_id][get_partition(region)]
+        bucket = f"mwaas-emulator-{account_id}-{region}"
+        if bucket not in s3.buckets:
+            s3.create_bucket(bucket, region)
+        key = f"workflows/{name}.yaml"
+        s3.put_object(bucket, key, text.encode("utf-8"))
+        params = {
+            "Name": name,
+            "DefinitionS3Location": {"Bucket": bucket, "ObjectKey": key},
+            "RoleArn": f"arn:{get_partition(region)}:iam::{account_id}:role/mwaas-emulator",
+        }
+        errors = validate_input("CreateWorkflow", params)
+        if errors:
+            raise ValueError("; ".join(e.describe() for e in errors))
+        return str(self._backend(account_id, region).create_workflow(params)["WorkflowArn"])
+
+    def configure_transitions(
+        self, mode: str = "call", seconds_per_state: float = 2.0, calls_per_state: int = 1
+    ) -> dict[str, Any]:
+        """How runs progress: ``call`` (per read) or ``time`` (per second); see :mod:`.transitions`.
+
+        :param mode: ``"call"`` or ``"time"``.
+        :param seconds_per_state: seconds in each state (``time``).
+        :param calls_per_state: reads of a run per state (``call``).
+        """
+        configure_transitions(mode, seconds_per_state, calls_per_state)
+        return current_transitions()
+
+    def transitions(self) -> dict[str, Any]:
+        """The current transition setting."""
+        return current_transitions()
+
+    def script_outcome(
+        self,
+        workflow_arn: str,
+        status: str = "FAILED",
+        error_message: str = DEFAULT_ERROR_MESSAGE,
+        failed_tasks: list[str] | None = None,
+        count: int | None = 1,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Make the workflow's next ``count`` runs (``None``: all), or run ``run_id``, end in ``status``.
+
+        :param workflow_arn: the workflow.
+        :param status: ``FAILED`` or ``TIMEOUT`` (``SUCCESS`` undoes a script on one run).
+        :param error_message: the run's ``ErrorMessage``.
+        :param failed_tasks: task ids that fail; ``None`` = the last task.
+        :param count: how many future runs; ``None`` = every future run. Ignored with ``run_id``.
+        :param run_id: script this existing, in-flight run instead of future runs.
+        :raises LookupError: unknown workflow or run.
+        :raises ValueError: bad status/count/message, unknown task, or the run already ended.
+        """
+        outcome = ScriptedOutcome(status, error_message,
+                                  tuple(failed_tasks) if failed_tasks is not None else None,
+                                  None if run_id is not None else count)
+        if run_id is not None:
+            self._find_run(run_id, workflow_arn).apply_outcome(outcome)
+            return {"RunId": run_id, "Status": status}
+        self._find_workflow(workflow_arn)
+        STATE.outcomes.add_script(workflow_arn, outcome)
+        return {"WorkflowArn": workflow_arn, "Status": status, "Count": count}
+
+    def hold(self, workflow_arn: str | None = None, run_id: str | None = None) -> dict[str, Any]:
+        """Keep run ``run_id``, or the next runs of ``workflow_arn`` (of every workflow when both are
+        ``None``), ``RUNNING`` until :meth:`release`.
+
+        :raises LookupError: unknown run.
+        :raises ValueError: the run already ended.
+        """
+        if run_id is not None:
+            run = self._find_run(run_id, workflow_arn)
+            if run.peek in ("SUCCESS", "FAILED", "TIMEOUT", "STOPPED"):
+                raise ValueError(f"Run {run_id} already ended ({run.peek})")
+            run.held = True
+            return {"RunId": run_id, "Held": True}
+        STATE.outcomes.hold_future(workflow_arn)
+        return {"WorkflowArn": workflow_arn, "Held": True}
+
+    def release(self, run_id: str | None = None, workflow_arn: str | None = None) -> dict[str, Any]:
+        """Let held runs finish: run ``run_id``; or the held and future runs of ``workflow_arn``;
+        or, with neither, everything held.
+
+        :raises LookupError: unknown run.
+        """
+        if run_id is not None:
+            self._find_run(run_id, workflow_arn).held = False
+            return {"Released": [run_id]}
+        STATE.outcomes.release_future(workflow_arn)
+        released = []
+        for run in self._all_runs():
+            if run.held and (workflow_arn is None or run.workflow_arn == workflow_arn):
+                run.held = False
+                released.append(run.run_id)
+        return {"Released": released}
+
+    def set_faults(
+        self,
+        throttle: float = 0.0,
+        internal_error: float = 0.0,
+        latency: float = 0.0,
+        latency_seconds: float = 0.5,
+        drop: float = 0.0,
+        operations: list[str] | None = None,
+        seed: int | None = 0,
+        retry_after_seconds: int = 1,
+    ) -> dict[str, Any]:
+        """Inject faults into a fraction of requests; see :class:`~.faults.FaultConfig`.
+
+        :raises ValueError: a fraction outside 0..1, or an operation the model does not have.
+        """
+        from .validation import operation_names
+
+        if operations is not None:
+            unknown = set(operations) - set(operation_names())
+            if unknown:
+                raise ValueError(f"Unknown operations: {sorted(unknown)}")
+        config = FaultConfig(float(throttle), float(internal_error), float(latency), float(latency_seconds),
+                             float(drop), frozenset(operations) if operations is not None else None,
+                             seed, int(retry_after_seconds))
+        STATE.faults.configure(config)
+        return self.faults()
+
+    def clear_faults(self) -> dict[str, Any]:
+        """Inject nothing from now on."""
+        STATE.faults.clear()
+        return self.faults()
+
+    def faults(self) -> dict[str, Any]:
+        """The current fault configuration."""
+        config = STATE.faults.config
+        return {
+            "throttle": config.throttle, "internal_error": config.internal_error, "latency": config.latency,
+            "latency_seconds": config.latency_seconds, "drop": config.drop,
+            "operations": sorted(config.operations) if config.operations is not None else None,
+            "seed": config.seed, "retry_after_seconds": config.retry_after_seconds,
+        }
+
+    def counters(self) -> dict[str, Any]:
+        """``{"requests": {op: n}, "served": {op: n}, "injected": {kind: n}, "runs_started": n}``."""
+        return STATE.counters.snapshot()
+
+    def runs(self, workflow_arn: str | None = None) -> list[dict[str, Any]]:
+        """Every run the emulator started (oldest first), optionally of one workflow."""
+        return [run.record() for run in self._all_runs()
+                if workflow_arn is None or run.workflow_arn == workflow_arn]
+
+    def reset(self) -> dict[str, Any]:
+        """Forget workflows, runs, scripts, holds, faults and counters (transitions stay)."""
+        for _, _, backend in list(mwaaserverless_backends.iter_backends()):
+            backend.reset()
+        STATE.reset()
+        return {"reset": True}
+
+    # -- lookups -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _backend(account_id: str, region: str) -> MWAAServerlessBackend:
+        return mwaaserverless_backends[account_id][region]
+
+    @staticmethod
+    def _all_runs() -> list[WorkflowRun]:
+        runs: list[WorkflowRun] = []
+        for _, _, backend in list(mwaaserverless_backends.iter_backends()):
+            runs.extend(backend.runs.values())  # type: ignore[attr-defined]
+        return sorted(runs, key=lambda r: (r.created_at, r.sequence))
+
+    def _find_run(self, run_id: str, workflow_arn: str | None) -> WorkflowRun:
+        for run in self._all_runs():
+            if run.run_id == run_id and (workflow_arn is None or run.workflow_arn == workflow_arn):
+                return run
+        raise LookupError(f"No run {run_id}" + (f" of {workflow_arn}" if workflow_arn else ""))
+
+    @staticmethod
+    def _find_workflow(workflow_arn: str) -> None:
+        for _, _, backend in list(mwaaserverless_backends.iter_backends()):
+            if workflow_arn in backend.workflows:  # type: ignore[attr-defined]
+                return
+        raise LookupError(f"No workflow {workflow_arn}")

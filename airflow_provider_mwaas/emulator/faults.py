@@ -1,0 +1,116 @@
+"""Fault injection: answer a seeded, reproducible fraction of requests with a failure.
+
+Kinds:
+
+* ``throttle``: ``ThrottlingException`` (HTTP 400, ``RetryAfterSeconds``, a ``Retry-After`` header);
+* ``internal_error``: ``InternalServerException`` (HTTP 500);
+* ``drop``: no response at all (server mode closes the socket; in-process, botocore sees the
+  ``ConnectionClosedError`` it raises when a server hangs up);
+* ``latency``: the request is served, ``latency_seconds`` late. Independent of the three above.
+
+Each request to a covered operation draws two numbers from one ``random.Random(seed)``: one picks
+at most one of throttle/internal_error/drop (their fractions stack, so they must sum to <= 1), the
+other decides latency. The same seed and the same request sequence give the same faults.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+
+FAULT_KINDS = ("throttle", "internal_error", "latency", "drop")
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """What to inject and how often.
+
+    :param throttle: fraction (0..1) of requests answered with ``ThrottlingException``.
+    :param internal_error: fraction answered with ``InternalServerException``.
+    :param latency: fraction delayed by ``latency_seconds``.
+    :param latency_seconds: the added delay.
+    :param drop: fraction whose connection is dropped with no response.
+    :param operations: operation names covered (e.g. ``["GetWorkflowRun"]``); ``None`` = all.
+    :param seed: RNG seed; ``None`` = not reproducible.
+    :param retry_after_seconds: ``RetryAfterSeconds`` of injected throttling/internal errors.
+    """
+
+    throttle: float = 0.0
+    internal_error: float = 0.0
+    latency: float = 0.0
+    latency_seconds: float = 0.5
+    drop: float = 0.0
+    operations: frozenset[str] | None = None
+    seed: int | None = 0
+    retry_after_seconds: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("throttle", "internal_error", "latency", "drop"):
+            fraction = getattr(self, name)
+            if not 0.0 <= fraction <= 1.0:
+                raise ValueError(f"{name} must be a fraction between 0 and 1, got {fraction}")
+        if self.throttle + self.internal_error + self.drop > 1.0 + 1e-9:
+            raise ValueError("throttle + internal_error + drop must not exceed 1")
+        if self.latency_seconds < 0 or self.retry_after_seconds < 0:
+            raise ValueError("latency_seconds and retry_after_seconds must not be negative")
+
+    def covers(self, operation: str) -> bool:
+        """Whether requests for ``operation`` are subject to faults."""
+        return self.operations is None or operation in self.operations
+
+    @property
+    def active(self) -> bool:
+        """Whether any fault can be injected."""
+        return any((self.throttle, self.internal_error, self.latency, self.drop))
+
+
+@dataclass(frozen=True)
+class FaultDecision:
+    """What to do with one request: ``error`` is ``throttle``, ``internal_error``, ``drop`` or ``None``."""
+
+    error: str | None = None
+    delay: float = 0.0
+    retry_after_seconds: int = 1
+
+
+@dataclass
+class FaultInjector:
+    """Holds the current :class:`FaultConfig` and its RNG; thread-safe."""
+
+    config: FaultConfig = field(default_factory=FaultConfig)
+    _rng: random.Random = field(default_factory=lambda: random.Random(0))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def configure(self, config: FaultConfig) -> None:
+        """Replace the configuration and reseed the RNG.
+
+        :param config: the new configuration.
+        """
+        with self._lock:
+            self.config = config
+            self._rng = random.Random(config.seed)
+
+    def clear(self) -> None:
+        """Inject nothing from now on."""
+        self.configure(FaultConfig())
+
+    def decide(self, operation: str) -> FaultDecision:
+        """Draw the fate of one request.
+
+        :param operation: the operation name of the request.
+        """
+        with self._lock:
+            config = self.config
+            if not config.active or not config.covers(operation):
+                return FaultDecision()
+            draw, latency_draw = self._rng.random(), self._rng.random()
+        error = None
+        if draw < config.throttle:
+            error = "throttle"
+        elif draw < config.throttle + config.internal_error:
+            error = "internal_error"
+        elif draw < config.throttle + config.internal_error + config.drop:
+            error = "drop"
+        delay = config.latency_seconds if latency_draw < config.latency else 0.0
+        return FaultDecision(error, delay, config.retry_after_seconds)

@@ -1,0 +1,312 @@
+"""Operators that start and stop Amazon MWAA Serverless workflow runs.
+
+Importing this module is cheap: no boto3, botocore or amazon hook module is imported until a task runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator, conf
+
+from airflow_provider_mwaas.utils.aws_params import (
+    DEFAULT_CONN_ID,
+    MwaaServerlessHookMixin,
+    aws_template_fields,
+)
+from airflow_provider_mwaas.utils.client_token import derive_client_token
+from airflow_provider_mwaas.utils.diagnostics import describe_run_failure, failed_task_instances, run_state
+from airflow_provider_mwaas.utils.run_states import FAILURE_STATES, IN_FLIGHT_STATES, TERMINAL_STATES
+from airflow_provider_mwaas.utils.validation import check_positive_int, check_start_request
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: Listing a workflow's runs to find this DAG run's earlier ones stops at runs older than the DAG run's
+#: start minus this margin (generous: it only has to cover clock skew between workers and AWS).
+EARLIER_RUNS_MARGIN = timedelta(minutes=15)
+
+
+def _default_deferrable() -> bool:
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
+    """Start an MWAA Serverless workflow run exactly once per task try-generation, and wait for it.
+
+    The ClientToken is derived from (dag_id, task_id, run_id, map_index), so a retry whose earlier run
+    is still in flight re-attaches to it instead of starting another; after a terminal run, the next
+    try starts a fresh run (see README, "The token rule").
+
+    :param workflow_arn: ARN of the workflow to run. (templated)
+    :param workflow_version: version to run; the latest when ``None``. (templated)
+    :param override_parameters: parameters for this run: a dict, or a string holding a JSON object.
+        Sensitive: masked in logs and never stored in XCom or trigger kwargs. (templated)
+    :param client_token: explicit idempotency token; replaces the derived one, and every try then
+        returns the same run. (templated)
+    :param wait_for_completion: wait until the run ends; when ``False`` the task ends once the run
+        is started and ``deferrable`` does not apply.
+    :param waiter_delay: seconds between polls. (templated: a rendered digit string is accepted)
+    :param waiter_max_attempts: polls before giving up; the wait lasts at most
+        ``waiter_delay * waiter_max_attempts`` seconds in both modes. (templated)
+    :param deferrable: wait in the triggerer instead of on the worker (default
+        ``[operators] default_deferrable``).
+    :param stop_on_kill: stop the run when the task is killed or marked failed while waiting.
+    :param aws_conn_id: Airflow connection id (``aws`` or ``mwaa_serverless`` type). (templated)
+    :param region_name: AWS region, overriding the connection's. (templated)
+    :param verify: TLS verification, overriding the connection's. (templated)
+    :param botocore_config: ``botocore.config.Config`` arguments as a dict. (templated)
+    """
+
+    template_fields: Sequence[str] = aws_template_fields(
+        "workflow_arn", "workflow_version", "override_parameters", "client_token", "waiter_delay", "waiter_max_attempts"
+    )
+    template_fields_renderers: ClassVar[dict[str, str]] = {"override_parameters": "json", "botocore_config": "json"}
+    ui_color = "#ff9900"
+
+    def __init__(
+        self,
+        *,
+        workflow_arn: str,
+        workflow_version: str | None = None,
+        override_parameters: dict[str, Any] | str | None = None,
+        client_token: str | None = None,
+        wait_for_completion: bool = True,
+        waiter_delay: int | str = 60,
+        waiter_max_attempts: int | str = 720,
+        deferrable: bool | None = None,
+        stop_on_kill: bool = True,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
+        self.workflow_arn = workflow_arn
+        self.workflow_version = workflow_version
+        self.override_parameters = override_parameters
+        self.client_token = client_token
+        self.wait_for_completion = wait_for_completion
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+        self.deferrable = _default_deferrable() if deferrable is None else deferrable
+        self.stop_on_kill = stop_on_kill
+        self._run_id: str | None = None
+
+    # -- execute -----------------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> str:
+        override_parameters = check_start_request(
+            self.workflow_arn, self.workflow_version, self.client_token, self.override_parameters
+        )
+        _mask_override_parameters(override_parameters)
+        waiter_delay = check_positive_int("waiter_delay", self.waiter_delay, minimum=0)
+        waiter_max_attempts = check_positive_int("waiter_max_attempts", self.waiter_max_attempts)
+        _ = self.hook.conn_config  # resolve the connection now: an unknown id fails before any request
+
+        run_id, token, state = self._start_or_attach(context, override_parameters)
+        self._run_id = run_id
+        ti = context["ti"]
+        ti.xcom_push(key="workflow_arn", value=self.workflow_arn)
+        ti.xcom_push(key="client_token", value=token)
+        self._persist_link(context, run_id)
+
+        if not self.wait_for_completion:
+            ti.xcom_push(key="status", value=state)
+            return run_id
+        if self.deferrable:
+            self._defer(run_id, waiter_delay, waiter_max_attempts)
+        run = self.hook.wait_for_workflow_run(
+            self.workflow_arn,
+            run_id,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            log=self.log.info,
+        )
+        return self._finish(context, run_id, run)
+
+    def _start_or_attach(
+        self, context: Context, override_parameters: dict[str, Any] | None
+    ) -> tuple[str, str, str]:
+        """Start the run for this try, or re-attach to the one an earlier try left in flight.
+
+        Generation ``g`` of the token is tried from 0 up. On a first try whatever the service returns
+        is this try's run. On a later try, a run that existed before this try (listed once, up front)
+        was started by an earlier try: re-attach if it is in flight, move to ``g + 1`` if it ended.
+        Each try starts at most one run, so generations stop at ``try_number - 1``.
+
+        :return: (run id, client token, state).
+        """
+        if self.client_token is not None:
+            response = self._start(self.client_token, override_parameters)
+            self.log.info("Run %s started (or re-attached) with the explicit client_token", response["RunId"])
+            return response["RunId"], self.client_token, str(response.get("Status", "UNKNOWN"))
+
+        ti = context["ti"]
+        try_number = max(int(getattr(ti, "try_number", 1) or 1), 1)
+        earlier_runs = self._runs_of_this_dag_run(context) if try_number > 1 else set()
+        for generation in range(try_number):
+            token = derive_client_token(ti.dag_id, ti.task_id, ti.run_id, ti.map_index, generation)
+            response = self._start(token, override_parameters)
+            run_id = response["RunId"]
+            if run_id not in earlier_runs:
+                self.log.info("Started workflow run %s (token generation %d)", run_id, generation)
+                return run_id, token, str(response.get("Status", "UNKNOWN"))
+            state = run_state(self.hook.get_workflow_run(self.workflow_arn, run_id))
+            if state in IN_FLIGHT_STATES or generation == try_number - 1:
+                self.log.info("Re-attached to run %s of an earlier try (generation %d): %s", run_id, generation, state)
+                return run_id, token, state
+            self.log.info("Run %s of an earlier try (generation %d) ended %s: moving on", run_id, generation, state)
+        raise AssertionError("unreachable: the loop returns at the last generation")
+
+    def _runs_of_this_dag_run(self, context: Context) -> set[str]:
+        """Ids of the workflow's runs created since this DAG run began (newest-first listing, bounded)."""
+        dag_run = context.get("dag_run")
+        began = getattr(dag_run, "start_date", None) or getattr(dag_run, "queued_at", None)
+        since = began - EARLIER_RUNS_MARGIN if isinstance(began, datetime) else None
+        runs = self.hook.list_workflow_runs(self.workflow_arn, created_after=since)
+        return {run["RunId"] for run in runs}
+
+    def _start(self, token: str, override_parameters: dict[str, Any] | None) -> dict[str, Any]:
+        return self.hook.start_workflow_run(
+            self.workflow_arn,
+            client_token=token,
+            override_parameters=override_parameters,
+            workflow_version=self.workflow_version,
+        )
+
+    def _defer(self, run_id: str, waiter_delay: int, waiter_max_attempts: int) -> None:
+        from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
+
+        budget = waiter_delay * waiter_max_attempts
+        self.defer(
+            trigger=WorkflowRunCompletedTrigger(
+                workflow_arn=self.workflow_arn,
+                run_id=run_id,
+                waiter_delay=waiter_delay,
+                waiter_max_attempts=waiter_max_attempts,
+                deadline=time.time() + budget,
+                stop_on_kill=self.stop_on_kill,
+                **self.hook_params,
+            ),
+            method_name="execute_complete",
+            kwargs={"run_id": run_id},
+            # A safety net only: the trigger itself reports a timeout event at the deadline.
+            timeout=timedelta(seconds=budget + max(60, 2 * waiter_delay)),
+        )
+
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, run_id: str | None = None
+    ) -> str:
+        """Resume after the trigger: succeed on SUCCESS, otherwise fail with the run's diagnostics.
+
+        :param run_id: the run this task deferred on (passed by :meth:`defer`), checked against the event.
+        """
+        from airflow_provider_mwaas.utils.trigger_events import handle_workflow_run_event
+
+        if run_id is None:  # deferred by an older release that did not pass it
+            run_id = str((event or {}).get("run_id"))
+        state = handle_workflow_run_event(event, run_id=run_id, workflow_arn=self.workflow_arn, log=self.log)
+        context["ti"].xcom_push(key="status", value=state)
+        return run_id
+
+    def _finish(self, context: Context, run_id: str, run: dict[str, Any]) -> str:
+        state = run_state(run)
+        context["ti"].xcom_push(key="status", value=state)
+        if state in FAILURE_STATES:
+            from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError
+
+            failed = failed_task_instances(self.hook.list_task_instances(self.workflow_arn, run_id))
+            message = describe_run_failure(
+                self.workflow_arn, run_id, state, (run.get("RunDetail") or {}).get("ErrorMessage"), failed
+            )
+            self.log.error("%s", message)
+            raise WorkflowRunFailedError(message)
+        self.log.info("Workflow run %s succeeded", run_id)
+        return run_id
+
+    def _persist_link(self, context: Context, run_id: str) -> None:
+        """Store what the console link needs (wired once the link module is present)."""
+
+    def on_kill(self) -> None:
+        """Stop the run when the task is killed while waiting on the worker (``stop_on_kill``)."""
+        if not (self.stop_on_kill and self._run_id):
+            return
+        self.log.info("Task killed: stopping workflow run %s", self._run_id)
+        try:
+            response = self.hook.stop_workflow_run(self.workflow_arn, self._run_id)
+            self.log.info("Workflow run %s is now %s", self._run_id, response.get("Status"))
+        except Exception:
+            self.log.exception("Could not stop workflow run %s", self._run_id)
+
+
+class StopWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
+    """Stop an MWAA Serverless workflow run (a no-op for a run that already ended).
+
+    :param workflow_arn: ARN of the workflow. (templated)
+    :param run_id: the run to stop, e.g. ``{{ ti.xcom_pull('start') }}``. (templated)
+    :param wait_for_completion: wait until the run reaches a terminal state.
+    :param waiter_delay: seconds between polls.
+    :param waiter_max_attempts: polls before giving up.
+    """
+
+    template_fields: Sequence[str] = aws_template_fields("workflow_arn", "run_id")
+
+    def __init__(
+        self,
+        *,
+        workflow_arn: str,
+        run_id: str,
+        wait_for_completion: bool = True,
+        waiter_delay: int = 10,
+        waiter_max_attempts: int = 60,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
+        self.workflow_arn = workflow_arn
+        self.run_id = run_id
+        self.wait_for_completion = wait_for_completion
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+
+    def execute(self, context: Context) -> str:
+        from airflow_provider_mwaas.utils.validation import check_run_id
+
+        check_start_request(self.workflow_arn, None, None, None)
+        check_run_id(self.run_id)
+        state = run_state(self.hook.get_workflow_run(self.workflow_arn, self.run_id))
+        if state in TERMINAL_STATES:
+            self.log.info("Workflow run %s already ended in %s: nothing to stop", self.run_id, state)
+            return state
+        state = str(self.hook.stop_workflow_run(self.workflow_arn, self.run_id).get("Status", state))
+        self.log.info("Asked to stop workflow run %s: %s", self.run_id, state)
+        if self.wait_for_completion:
+            run = self.hook.wait_for_workflow_run(
+                self.workflow_arn,
+                self.run_id,
+                waiter_delay=check_positive_int("waiter_delay", self.waiter_delay, minimum=0),
+                waiter_max_attempts=check_positive_int("waiter_max_attempts", self.waiter_max_attempts),
+                log=self.log.info,
+            )
+            state = run_state(run)
+        return state
+
+
+def _mask_override_parameters(override_parameters: dict[str, Any] | None) -> None:
+    """Register override parameter values with Airflow's secrets masker (the model marks them sensitive)."""
+    if not override_parameters:
+        return
+    from airflow.sdk.log import mask_secret
+
+    for key, value in override_parameters.items():
+        mask_secret(value, name=key)

@@ -1,0 +1,153 @@
+"""Wait for an MWAA Serverless workflow run to reach a state, by poking or deferred on the triggerer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, conf
+
+from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin, aws_template_fields
+from airflow_provider_mwaas.utils.diagnostics import (
+    describe_run_failure,
+    failed_task_instances,
+    progress_line,
+    run_error_message,
+    run_state,
+)
+from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError
+from airflow_provider_mwaas.utils.run_states import TERMINAL_STATES
+from airflow_provider_mwaas.utils.trigger_events import check_target_states, handle_workflow_run_event
+from airflow_provider_mwaas.utils.validation import check_positive_int
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+DEFAULT_WAITER_DELAY = 60
+DEFAULT_WAITER_MAX_ATTEMPTS = 720
+#: Airflow's own deferral timeout is a backstop only: the trigger's deadline fires first, with a
+#: "timeout" event that says which state the run was in.
+_DEFER_TIMEOUT_MARGIN = timedelta(minutes=5)
+
+
+class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
+    """Wait until a workflow run reaches one of ``success_states``; fail on ``failure_states``.
+
+    The wait lasts at most ``waiter_delay * waiter_max_attempts`` seconds in both modes (the sensor's
+    ``timeout``; ``poke_interval`` is ``waiter_delay``). A failure lists the failed task instances.
+
+    :param workflow_arn: the workflow's ARN. (templated)
+    :param run_id: the run to watch. (templated)
+    :param success_states: run states that end the wait successfully (default ``{"SUCCESS"}``).
+    :param failure_states: run states that fail the task (default FAILED, TIMEOUT, STOPPED). A terminal
+        state outside ``success_states`` fails the task too, since it can never change.
+    :param deferrable: wait on the triggerer instead of holding a worker slot (default: the
+        ``[operators] default_deferrable`` setting).
+    :param waiter_delay: seconds between polls (default: ``poke_interval`` if given, else 60).
+    :param waiter_max_attempts: polls before giving up (default: ``timeout / waiter_delay`` if a
+        ``timeout`` is given, else 720).
+    :param aws_conn_id: the Airflow AWS connection. (templated)
+    :param region_name: AWS region, overriding the connection's. (templated)
+    :param verify: TLS verification, overriding the connection's. (templated)
+    :param botocore_config: ``botocore.config.Config`` arguments. (templated)
+    """
+
+    template_fields: Sequence[str] = aws_template_fields("workflow_arn", "run_id")
+    ui_color = "#ff9900"
+
+    def __init__(
+        self,
+        *,
+        workflow_arn: str,
+        run_id: str,
+        success_states: Iterable[str] | None = None,
+        failure_states: Iterable[str] | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        waiter_delay: int | None = None,
+        waiter_max_attempts: int | None = None,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        success, failure = check_target_states(success_states, failure_states)
+        # BaseSensorOperator's poke_interval/timeout are derived from the waiter settings so that both
+        # modes wait equally long; values given the Airflow way (e.g. in default_args) seed them.
+        poke_interval = kwargs.pop("poke_interval", None)
+        timeout = kwargs.pop("timeout", None)
+        if waiter_delay is None:
+            waiter_delay = int(_seconds(poke_interval)) if poke_interval is not None else DEFAULT_WAITER_DELAY
+        delay = check_positive_int("waiter_delay", waiter_delay)
+        if waiter_max_attempts is None:
+            waiter_max_attempts = (
+                max(1, math.ceil(_seconds(timeout) / delay)) if timeout is not None else DEFAULT_WAITER_MAX_ATTEMPTS
+            )
+        attempts = check_positive_int("waiter_max_attempts", waiter_max_attempts)
+        super().__init__(poke_interval=delay, timeout=delay * attempts, **kwargs)
+        self.workflow_arn = workflow_arn
+        self.run_id = run_id
+        self.success_states = success
+        self.failure_states = failure
+        self.deferrable = deferrable
+        self.waiter_delay = delay
+        self.waiter_max_attempts = attempts
+        self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
+        self._last_progress: str | None = None
+
+    def execute(self, context: Context) -> Any:
+        """Poke until done, or defer to the trigger at once in deferrable mode."""
+        if not self.deferrable:
+            return super().execute(context)
+        import time
+
+        from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
+
+        window = self.waiter_delay * self.waiter_max_attempts
+        self.defer(
+            trigger=WorkflowRunCompletedTrigger(
+                workflow_arn=self.workflow_arn,
+                run_id=self.run_id,
+                waiter_delay=self.waiter_delay,
+                waiter_max_attempts=self.waiter_max_attempts,
+                deadline=time.time() + window,
+                stop_on_kill=False,  # the sensor watches a run it did not start: never stop it
+                success_states=sorted(self.success_states),
+                failure_states=sorted(self.failure_states),
+                **self.hook_params,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=window) + _DEFER_TIMEOUT_MARGIN,
+        )
+
+    def poke(self, context: Context) -> bool:
+        """Return True in a success state; raise with diagnostics in a failure state; log progress."""
+        hook = self.hook
+        run = hook.get_workflow_run(self.workflow_arn, self.run_id)
+        state = run_state(run)
+        tis = None if state in ("STARTING", "QUEUED") else hook.list_task_instances(self.workflow_arn, self.run_id)
+        line = progress_line(state, tis)
+        if line != self._last_progress:
+            self.log.info("Workflow run %s: %s", self.run_id, line)
+            self._last_progress = line
+        if state in self.success_states:
+            return True
+        if state in self.failure_states or state in TERMINAL_STATES:
+            if tis is None:
+                tis = hook.list_task_instances(self.workflow_arn, self.run_id)
+            failed = failed_task_instances(tis)
+            message = describe_run_failure(self.workflow_arn, self.run_id, state, run_error_message(run), failed)
+            self.log.error("%s", message)
+            raise WorkflowRunFailedError(message)
+        return False
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+        """Resume after the trigger: return the final state or raise what the event reports."""
+        return handle_workflow_run_event(event, run_id=self.run_id, workflow_arn=self.workflow_arn, log=self.log)
+
+
+def _seconds(value: Any) -> float:
+    """Seconds in a ``timeout`` given as a number or a ``timedelta``."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,144 @@
+"""Suite-wide safety and the shared emulator.
+
+- Fake AWS credentials, no profiles, no instance metadata: nothing can sign as a real identity.
+- A network guard: any connection (or DNS lookup) to a non-loopback address fails the test at once
+  with a clear error, so a missing emulator registration can never reach AWS or hang on a timeout.
+- One emulator server per session (a real HTTP server in its own process); each test that asks for
+  ``emulator`` gets it reset, with call-driven transitions (each GetWorkflowRun advances a run).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Airflow reads its configuration at first import: point it at a throw-away home and SQLite DB
+# before anything imports airflow. The DAGs folder is tests/dags so dag.test() can run triggers inline.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="mwaas-airflow-home-"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "tests" / "dags"),
+    }
+)
+
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN"):
+    os.environ.pop(_name, None)
+os.environ.update(FAKE_AWS_ENV)
+
+
+class NetworkAccessError(RuntimeError):
+    """A test tried to leave the machine."""
+
+
+_OWN_HOSTNAME = socket.gethostname()
+
+
+def _is_local(host: Any) -> bool:
+    if host in (None, "", "localhost", _OWN_HOSTNAME) or (isinstance(host, str) and host.endswith(".localhost")):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+        raise NetworkAccessError(f"test tried to connect to {address!r}: only loopback is allowed")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+        raise NetworkAccessError(f"test tried to connect to {address!r}: only loopback is allowed")
+    return _real_connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    name = host.decode() if isinstance(host, bytes) else host
+    if not _is_local(name):
+        raise NetworkAccessError(f"test tried to resolve {name!r}: only loopback is allowed")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+socket.getaddrinfo = _guarded_getaddrinfo
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[Any]:
+    """One MWAA Serverless emulator server (subprocess, real HTTP) for the whole session."""
+    from airflow_provider_mwaas.emulator import EmulatorServer
+
+    with EmulatorServer(host="127.0.0.1", port=0, transitions="call") as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server: Any) -> Any:
+    """The session's emulator, reset, with call-driven transitions."""
+    emulator_server.control.reset()
+    emulator_server.control.configure_transitions(mode="call", calls_per_state=1)
+    return emulator_server
+
+
+@pytest.fixture
+def workflow_arn(emulator: Any) -> str:
+    """A fresh workflow (three tasks) in the emulator."""
+    return emulator.control.create_workflow(name="orders")
+
+
+@pytest.fixture
+def aws_conn_env(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An ``aws`` connection ``mwaa_serverless_default`` pointing at the emulator (env-defined)."""
+    conn = {
+        "conn_type": "aws",
+        "login": "testing",
+        "password": "testing",
+        "extra": {"region_name": "us-east-1", "endpoint_url": emulator.url},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_MWAA_SERVERLESS_DEFAULT", json.dumps(conn))
+    return "mwaa_serverless_default"
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated Airflow metadata DB (SQLite, in the session's throw-away AIRFLOW_HOME)."""
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+        timeout=300,
+    )
+    return _AIRFLOW_HOME

@@ -1,0 +1,240 @@
+"""End to end: the example DAG in deferrable mode on a real Airflow stack against the emulator.
+
+One module-scoped ``AirflowStack`` (api-server, scheduler, triggerer, dag-processor on SQLite with the
+LocalExecutor) and one ``EmulatorServer`` (time-driven, ~1 s per state) are shared by the tests. Each
+test creates its own emulator workflow and points the DAG at it through the ``mwaas_workflow_arn``
+Variable (set over REST, so run counts are per test), which keeps the tests independent of order.
+
+On failure the component log tails, the task logs and the emulator's counters are printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.airflow_stack import REPO_ROOT, AirflowStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+emulator_mod = pytest.importorskip("airflow_provider_mwaas.emulator", reason="emulator not available")
+EmulatorServer = emulator_mod.EmulatorServer
+
+#: MWAAS_E2E_EXAMPLE_DAG points the tests at another copy of the DAG file (same dag_id and task ids).
+EXAMPLE_DAG = Path(
+    os.environ.get("MWAAS_E2E_EXAMPLE_DAG") or REPO_ROOT / "example_dags" / "example_mwaa_serverless.py"
+)
+DAG_ID = "example_mwaa_serverless"
+START_TASK = "start_workflow_run"
+REPORT_TASK = "report"
+TRIGGER_CLASS = "WorkflowRunCompletedTrigger"
+SECONDS_PER_STATE = 1.0
+RUN_TIMEOUT = 120.0
+
+
+# ---------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator:
+    with EmulatorServer(host="127.0.0.1", port=0, transitions="time") as server:
+        server.control.configure_transitions(mode="time", seconds_per_state=SECONDS_PER_STATE)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stack(emulator) -> Iterator[AirflowStack]:
+    if not EXAMPLE_DAG.exists():
+        pytest.skip(f"{EXAMPLE_DAG} not written yet")
+    conn = {
+        "conn_type": "aws",
+        "login": "testing",
+        "password": "testing",
+        "extra": {"region_name": "us-east-1", "endpoint_url": emulator.url},
+    }
+    env = {
+        "AIRFLOW_CONN_MWAA_SERVERLESS_DEFAULT": json.dumps(conn),
+        "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True",
+        # mwaas_workflow_arn is set per test through the REST API (see module docstring).
+        "AIRFLOW_VAR_MWAAS_WAITER_DELAY": "1",
+    }
+    with AirflowStack([EXAMPLE_DAG], extra_env=env) as stack:
+        stack.wait_for_dag(DAG_ID)
+        yield stack
+
+
+@pytest.fixture
+def diagnose(request, stack: AirflowStack, emulator):
+    """Collects (dag run ids, workflow arns) of a test; prints logs and emulator state if it failed."""
+    seen: dict[str, list[str]] = {"runs": [], "workflows": []}
+    yield seen
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.failed:
+        return
+    stack.dump_logs(lines=80)
+    for run_id in seen["runs"]:
+        print(f"===== task states of {run_id}: {stack.task_states(DAG_ID, run_id)}")
+        for task_id in (START_TASK, REPORT_TASK):
+            try:
+                print(f"===== log of {task_id} in {run_id}\n{stack.task_log(DAG_ID, run_id, task_id)}")
+            except Exception as exc:
+                print(f"===== log of {task_id}: unavailable ({exc!r})")
+    try:
+        print(f"===== emulator counters: {emulator.control.counters()}")
+        for arn in seen["workflows"]:
+            print(f"===== emulator runs of {arn}: {emulator.control.runs(arn)}")
+    except Exception as exc:
+        print(f"===== emulator state unavailable ({exc!r})")
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+def new_workflow(stack: AirflowStack, emulator, diagnose, name: str) -> str:
+    arn = emulator.control.create_workflow(name=name)
+    diagnose["workflows"].append(arn)
+    stack.set_variable("mwaas_workflow_arn", arn)
+    return arn
+
+
+def run_ids_of(runs: list) -> list[str]:
+    """Emulator run ids, whatever casing the control API uses for the key."""
+    ids = []
+    for run in runs:
+        for key in ("RunId", "run_id", "runId", "id"):
+            if isinstance(run, dict) and key in run:
+                ids.append(str(run[key]))
+                break
+    return ids
+
+
+def failed_task_instance_ids(runs: list) -> set[str]:
+    """TaskInstanceIds of failed task instances, if the control API lists them with the runs."""
+    ids = set()
+    for run in runs:
+        for ti in (run.get("TaskInstances") or run.get("task_instances") or []) if isinstance(run, dict) else []:
+            status = ti.get("Status") or ti.get("status")
+            tid = ti.get("TaskInstanceId") or ti.get("task_instance_id")
+            if status in {"FAILED", "UPSTREAM_FAILED"} and tid:
+                ids.add(str(tid))
+    return ids
+
+
+def assert_deferred(stack: AirflowStack, run_id: str) -> None:
+    events = stack.event_logs(DAG_ID, run_id, event="deferred")
+    assert any(e["task_id"] == START_TASK for e in events), f"no 'deferred' event for {START_TASK}: {events}"
+
+
+# ------------------------------------------------------------------------------------------- tests
+
+
+def test_success_defers_and_starts_exactly_one_run(stack: AirflowStack, emulator, diagnose):
+    arn = new_workflow(stack, emulator, diagnose, "e2e-success")
+    started_before = emulator.control.counters()["runs_started"]
+
+    run_id = stack.trigger_dag(DAG_ID)
+    diagnose["runs"].append(run_id)
+    run = stack.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT)
+
+    assert run["state"] == "success", stack.task_states(DAG_ID, run_id)
+    assert stack.task_states(DAG_ID, run_id) == {START_TASK: "success", REPORT_TASK: "success"}
+    assert_deferred(stack, run_id)
+
+    log = stack.task_log(DAG_ID, run_id, START_TASK)
+    assert "Pausing task as DEFERRED" in log or "deferred" in log.lower()
+    assert TRIGGER_CLASS in log, "the provider's trigger did not run for this task"
+    assert "Trigger fired event" in log and "trigger completed" in log
+    assert stack.trigger_log_files(DAG_ID, run_id, START_TASK), "no trigger log file written"
+
+    emulator_runs = emulator.control.runs(arn)
+    assert len(emulator_runs) == 1, emulator_runs
+    assert emulator.control.counters()["runs_started"] - started_before == 1
+    (emulator_run_id,) = run_ids_of(emulator_runs) or [None]
+    if emulator_run_id:
+        assert emulator_run_id in log, "the operator's log does not name the service run id"
+        assert emulator_run_id in stack.task_log(DAG_ID, run_id, REPORT_TASK), "report did not print it"
+
+
+def test_failure_names_failed_task_instances(stack: AirflowStack, emulator, diagnose):
+    """Every try's run fails; the task ends failed, one run per try, each try's log names the culprits.
+
+    The example DAG has ``retries=2``: after a terminal run the next try starts a fresh run (the token
+    rule), so every run of this workflow is scripted to fail.
+    """
+    arn = new_workflow(stack, emulator, diagnose, "e2e-failure")
+    # The emulator's default definition is extract >> transform >> load.
+    emulator.control.script_outcome(
+        arn, status="FAILED", error_message="e2e scripted failure", failed_tasks=["transform"], count=None
+    )
+
+    run_id = stack.trigger_dag(DAG_ID)
+    diagnose["runs"].append(run_id)
+    run = stack.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT)
+
+    assert run["state"] == "failed"
+    states = stack.task_states(DAG_ID, run_id)
+    assert states[START_TASK] == "failed", states
+    assert states[REPORT_TASK] == "upstream_failed", states
+    assert_deferred(stack, run_id)
+
+    ti = stack.task_instance(DAG_ID, run_id, START_TASK)
+    tries = int(ti["try_number"])
+    assert tries == int(ti["max_tries"]) + 1, ti
+    emulator_runs = emulator.control.runs(arn)
+    assert len(emulator_runs) == tries, f"expected one service run per try: {emulator_runs}"
+
+    for n in range(1, tries + 1):
+        log = stack.task_log(DAG_ID, run_id, START_TASK, try_number=n)
+        assert "ended in state FAILED" in log, f"try {n} log does not report the failed run"
+        assert "e2e scripted failure" in log, f"try {n} log lacks the service's error message"
+        assert "transform" in log, f"try {n} log does not name the failed task instance"
+    for failed_id in failed_task_instance_ids(emulator_runs):
+        assert failed_id in stack.task_log(DAG_ID, run_id, START_TASK), failed_id
+
+
+def test_triggerer_killed_while_deferred(stack: AirflowStack, emulator, diagnose):
+    """SIGKILL the triggerer mid-wait: a new triggerer resumes the trigger; still exactly one run."""
+    arn = new_workflow(stack, emulator, diagnose, "e2e-triggerer-kill")
+    emulator.control.hold(workflow_arn=arn)
+
+    run_id = stack.trigger_dag(DAG_ID)
+    diagnose["runs"].append(run_id)
+    stack.wait_for_task_state(DAG_ID, run_id, START_TASK, ["deferred"], timeout=60)
+    # The first triggerer has taken the trigger and is polling the service.
+    stack.wait_for(
+        lambda: len(stack.trigger_log_files(DAG_ID, run_id, START_TASK)) == 1, 30, "trigger to start"
+    )
+    polls = emulator.control.counters()["requests"].get("GetWorkflowRun", 0)
+    stack.wait_for(
+        lambda: emulator.control.counters()["requests"].get("GetWorkflowRun", 0) > polls,
+        30,
+        "the trigger to poll GetWorkflowRun",
+    )
+
+    t_kill = time.monotonic()
+    stack.stop_triggerer(signal.SIGKILL)
+    stack.start_triggerer()
+    # After SIGKILL the trigger moves once the dead job's heartbeat is older than the health threshold.
+    stack.wait_for(
+        lambda: len(stack.trigger_log_files(DAG_ID, run_id, START_TASK)) >= 2,
+        stack.triggerer_health_threshold + 45,
+        "the new triggerer to take the trigger",
+    )
+    assert stack.task_instance(DAG_ID, run_id, START_TASK)["state"] == "deferred"
+    moved_after = time.monotonic() - t_kill
+
+    runs = emulator.control.runs(arn)
+    assert len(runs) == 1, runs
+    emulator.control.release(workflow_arn=arn)
+    run = stack.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT)
+
+    assert run["state"] == "success", stack.task_states(DAG_ID, run_id)
+    assert stack.task_states(DAG_ID, run_id)[START_TASK] == "success"
+    assert len(emulator.control.runs(arn)) == 1, "a second workflow run was started"
+    print(f"trigger moved to the new triggerer {moved_after:.1f}s after SIGKILL")
