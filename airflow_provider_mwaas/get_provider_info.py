@@ -38,6 +38,19 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_mwaas.hooks.mwaa_serverless"],
             }
         ],
+        "sensors": [
+            {
+                "integration-name": "Amazon MWAA Serverless",
+                "python-modules": ["airflow_provider_mwaas.sensors.mwaa_serverless"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Amazon MWAA Serverless",
+                "python-modules": ["airflow_provider_mwaas.triggers.mwaa_serverless"],
+            }
+        ],
+        "extra-links": ["airflow_provider_mwaas.links.mwaa_serverless.WorkflowRunLink"],
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_mwaas.hooks.mwaa_serverless.MwaaServerlessHook",

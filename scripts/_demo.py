@@ -3,8 +3,8 @@
 Subcommands:
 
 - ``free-port``: print a free TCP port on 127.0.0.1.
-- ``setup --url URL --seconds-per-state S --name N``: configure the emulator's time-driven transitions,
-  create a demo workflow, print its ARN.
+- ``setup --url URL --seconds-per-state S --name N [--fail]``: configure the emulator's time-driven
+  transitions, create a demo workflow (``--fail``: every run of it fails), print its ARN.
 - ``filter``: read ``airflow dags test`` output on stdin, print only the lines that tell the story
   (operator/trigger progress, state changes, the report), shortened; keep everything in the raw log.
 - ``summary --url URL --arn ARN --log FILE``: print run id, final state and the emulator's run count;
@@ -44,7 +44,16 @@ def cmd_free_port(_: argparse.Namespace) -> int:
 def cmd_setup(args: argparse.Namespace) -> int:
     control = _control(args.url)
     control.configure_transitions(mode="time", seconds_per_state=args.seconds_per_state)
-    print(control.create_workflow(name=args.name))
+    arn = control.create_workflow(name=args.name)
+    if args.fail:
+        control.script_outcome(
+            arn,
+            status="FAILED",
+            error_message="Task transform failed (scripted by ./scripts/demo with DEMO_FAIL=1)",
+            failed_tasks=["transform"],
+            count=None,
+        )
+    print(arn)
     return 0
 
 
@@ -95,7 +104,8 @@ def shorten(line: str) -> str | None:
         # Continuation lines (tracebacks, multi-line messages) of a shown error; plain prints.
         stripped = line.strip()
         if stripped.startswith(("- ", "Failed task instances", "MWAA Serverless run")) or "Error" in line:
-            return f"           {stripped}"
+            # The last line of a multi-line message carries the record's "[logger] key=value" tail.
+            return f"           {_LOGGER.sub('', stripped)}"
         return None
     level, rest = match["level"], match["rest"]
     if any(text in rest for text in _DROP_TEXT):
@@ -166,8 +176,6 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"    - {run_id}: {state}")
     print(f"  Result: {'OK' if ok else 'FAILED'}")
     print("=" * 72)
-    if not ok:
-        print(f"  Full Airflow output: {args.log}", file=sys.stderr)
     return 0 if ok else 1
 
 
@@ -179,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", required=True)
     p.add_argument("--seconds-per-state", type=float, default=2.0)
     p.add_argument("--name", default="demo")
+    p.add_argument("--fail", action="store_true", help="script every run of the workflow to fail")
     p.set_defaults(func=cmd_setup)
     sub.add_parser("filter").set_defaults(func=cmd_filter)
     p = sub.add_parser("summary")

@@ -13,7 +13,7 @@ from airflow_provider_mwaas.get_provider_info import get_provider_info
 
 
 def _airflow(*args: str) -> str:
-    result = subprocess.run(  # noqa: S603 (our interpreter, airflow's own CLI)
+    result = subprocess.run(
         [sys.executable, "-m", "airflow", *args], capture_output=True, text=True, env=os.environ.copy(), timeout=180
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -28,8 +28,9 @@ def test_package_name_is_the_canonical_distribution_name() -> None:
 
 
 def test_every_module_and_class_named_in_provider_info_imports() -> None:
-    from airflow.sdk.module_loading import import_string
     import importlib
+
+    from airflow.sdk.module_loading import import_string
 
     info = get_provider_info()
     for section in ("operators", "hooks", "sensors", "triggers"):

@@ -6,8 +6,8 @@
 * :class:`EmulatorControl`: scripted outcomes, holds, transitions, fault injection and counters,
   in-process or over HTTP.
 
-Names load lazily, so ``airflow_provider_mwaas.emulator.validation`` (botocore only; the hook uses it)
-imports without moto. Loading :func:`mock_mwaa_serverless` (or anything from
+Names load lazily (moto is imported only when used); the model-driven request validation lives in
+:mod:`airflow_provider_mwaas.utils.service_model`, shared with the hook. Loading :func:`mock_mwaa_serverless` (or anything from
 :mod:`.registration`) registers the service with moto. See ``docs/emulator.md``.
 """
 

@@ -29,6 +29,8 @@ class EmulatorControl:
     """
 
     def __init__(self, endpoint_url: str | None = None, timeout: float = 30.0):
+        if endpoint_url and not endpoint_url.startswith(("http://", "https://")):
+            raise ValueError(f"endpoint_url must be an http(s) URL, got {endpoint_url!r}")
         self.endpoint_url = endpoint_url.rstrip("/") if endpoint_url else None
         self.timeout = timeout
         self._local: Any = None
@@ -43,7 +45,7 @@ class EmulatorControl:
     def _call(self, method: str, **kwargs: Any) -> Any:
         if self._local is not None:
             return getattr(self._local, method)(**kwargs)
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
             f"{self.endpoint_url}{CONTROL_PREFIX}/{method}",
             data=json.dumps(kwargs).encode("utf-8"),
             headers={"Content-Type": "application/json"},
@@ -77,8 +79,11 @@ class EmulatorControl:
         :param region: the workflow's region.
         :param account_id: the workflow's account.
         """
-        return str(self._call("create_workflow", name=name, definition_yaml=definition_yaml,
-                              region=region, account_id=account_id))
+        return str(
+            self._call(
+                "create_workflow", name=name, definition_yaml=definition_yaml, region=region, account_id=account_id
+            )
+        )
 
     def configure_transitions(
         self, mode: str = "call", seconds_per_state: float = 2.0, calls_per_state: int = 1
@@ -90,9 +95,9 @@ class EmulatorControl:
         :param seconds_per_state: seconds in each state (``time``).
         :param calls_per_state: reads of a run per state (``call``).
         """
-        result: dict[str, Any] = self._call("configure_transitions", mode=mode,
-                                            seconds_per_state=seconds_per_state,
-                                            calls_per_state=calls_per_state)
+        result: dict[str, Any] = self._call(
+            "configure_transitions", mode=mode, seconds_per_state=seconds_per_state, calls_per_state=calls_per_state
+        )
         return result
 
     def transitions(self) -> dict[str, Any]:
@@ -121,8 +126,14 @@ class EmulatorControl:
         :param run_id: script one existing in-flight run instead.
         """
         result: dict[str, Any] = self._call(
-            "script_outcome", workflow_arn=workflow_arn, status=status, error_message=error_message,
-            failed_tasks=failed_tasks, count=count, run_id=run_id)
+            "script_outcome",
+            workflow_arn=workflow_arn,
+            status=status,
+            error_message=error_message,
+            failed_tasks=failed_tasks,
+            count=count,
+            run_id=run_id,
+        )
         return result
 
     def hold(self, workflow_arn: str | None = None, run_id: str | None = None) -> dict[str, Any]:
@@ -159,9 +170,16 @@ class EmulatorControl:
         :param retry_after_seconds: ``RetryAfterSeconds`` of injected errors.
         """
         result: dict[str, Any] = self._call(
-            "set_faults", throttle=throttle, internal_error=internal_error, latency=latency,
-            latency_seconds=latency_seconds, drop=drop, operations=operations, seed=seed,
-            retry_after_seconds=retry_after_seconds)
+            "set_faults",
+            throttle=throttle,
+            internal_error=internal_error,
+            latency=latency,
+            latency_seconds=latency_seconds,
+            drop=drop,
+            operations=operations,
+            seed=seed,
+            retry_after_seconds=retry_after_seconds,
+        )
         return result
 
     def clear_faults(self) -> dict[str, Any]:

@@ -13,14 +13,26 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from airflow_provider_mwaas.utils.service_model import operation_names
+
 from .control import CONTROL_PREFIX
 from .control_local import LocalControl
-from .validation import operation_names
 
 #: Methods callable over HTTP; the ones in READ_ONLY also answer GET.
 METHODS = (
-    "create_workflow", "configure_transitions", "transitions", "script_outcome", "hold", "release",
-    "set_faults", "clear_faults", "faults", "counters", "runs", "reset", "health",
+    "create_workflow",
+    "configure_transitions",
+    "transitions",
+    "script_outcome",
+    "hold",
+    "release",
+    "set_faults",
+    "clear_faults",
+    "faults",
+    "counters",
+    "runs",
+    "reset",
+    "health",
 )
 READ_ONLY = ("transitions", "faults", "counters", "runs", "health")
 
@@ -42,7 +54,7 @@ class ControlMiddleware:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(CONTROL_PREFIX + "/"):
             return self.app(environ, start_response)
-        method = path[len(CONTROL_PREFIX) + 1:].strip("/")
+        method = path[len(CONTROL_PREFIX) + 1 :].strip("/")
         status, payload = self._handle(environ, method)
         body = json.dumps(payload, default=str).encode("utf-8")
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])

@@ -11,13 +11,15 @@ from typing import Any
 
 from moto.utilities.utils import get_partition
 
+from airflow_provider_mwaas.utils.service_model import validate_input
+
+from . import registration  # noqa: F401 - in-process control implies the service is registered
 from .definitions import default_definition
 from .faults import FaultConfig
 from .models import MWAAServerlessBackend, WorkflowRun, mwaaserverless_backends
 from .outcomes import DEFAULT_ERROR_MESSAGE, ScriptedOutcome
 from .state import STATE
 from .transitions import configure_transitions, current_transitions
-from .validation import validate_input
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -96,9 +98,12 @@ class LocalControl:
         :raises LookupError: unknown workflow or run.
         :raises ValueError: bad status/count/message, unknown task, or the run already ended.
         """
-        outcome = ScriptedOutcome(status, error_message,
-                                  tuple(failed_tasks) if failed_tasks is not None else None,
-                                  None if run_id is not None else count)
+        outcome = ScriptedOutcome(
+            status,
+            error_message,
+            tuple(failed_tasks) if failed_tasks is not None else None,
+            None if run_id is not None else count,
+        )
         if run_id is not None:
             self._find_run(run_id, workflow_arn).apply_outcome(outcome)
             return {"RunId": run_id, "Status": status}
@@ -154,15 +159,22 @@ class LocalControl:
 
         :raises ValueError: a fraction outside 0..1, or an operation the model does not have.
         """
-        from .validation import operation_names
+        from airflow_provider_mwaas.utils.service_model import operation_names
 
         if operations is not None:
             unknown = set(operations) - set(operation_names())
             if unknown:
                 raise ValueError(f"Unknown operations: {sorted(unknown)}")
-        config = FaultConfig(float(throttle), float(internal_error), float(latency), float(latency_seconds),
-                             float(drop), frozenset(operations) if operations is not None else None,
-                             seed, int(retry_after_seconds))
+        config = FaultConfig(
+            float(throttle),
+            float(internal_error),
+            float(latency),
+            float(latency_seconds),
+            float(drop),
+            frozenset(operations) if operations is not None else None,
+            seed,
+            int(retry_after_seconds),
+        )
         STATE.faults.configure(config)
         return self.faults()
 
@@ -175,10 +187,14 @@ class LocalControl:
         """The current fault configuration."""
         config = STATE.faults.config
         return {
-            "throttle": config.throttle, "internal_error": config.internal_error, "latency": config.latency,
-            "latency_seconds": config.latency_seconds, "drop": config.drop,
+            "throttle": config.throttle,
+            "internal_error": config.internal_error,
+            "latency": config.latency,
+            "latency_seconds": config.latency_seconds,
+            "drop": config.drop,
             "operations": sorted(config.operations) if config.operations is not None else None,
-            "seed": config.seed, "retry_after_seconds": config.retry_after_seconds,
+            "seed": config.seed,
+            "retry_after_seconds": config.retry_after_seconds,
         }
 
     def counters(self) -> dict[str, Any]:
@@ -187,8 +203,7 @@ class LocalControl:
 
     def runs(self, workflow_arn: str | None = None) -> list[dict[str, Any]]:
         """Every run the emulator started (oldest first), optionally of one workflow."""
-        return [run.record() for run in self._all_runs()
-                if workflow_arn is None or run.workflow_arn == workflow_arn]
+        return [run.record() for run in self._all_runs() if workflow_arn is None or run.workflow_arn == workflow_arn]
 
     def reset(self) -> dict[str, Any]:
         """Forget workflows, runs, scripts, holds, faults and counters (transitions stay)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from moto.core.exceptions import ServiceException
 
-from .validation import (
+from airflow_provider_mwaas.utils.service_model import (
     REASON_CANNOT_PARSE,
     REASON_FIELD_VALIDATION_FAILED,
     REASON_OTHER,

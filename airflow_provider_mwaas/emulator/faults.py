@@ -79,7 +79,8 @@ class FaultInjector:
     """Holds the current :class:`FaultConfig` and its RNG; thread-safe."""
 
     config: FaultConfig = field(default_factory=FaultConfig)
-    _rng: random.Random = field(default_factory=lambda: random.Random(0))
+    # Not for security: faults need a seeded, reproducible generator.
+    _rng: random.Random = field(default_factory=lambda: random.Random(0))  # noqa: S311
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def configure(self, config: FaultConfig) -> None:
@@ -89,7 +90,7 @@ class FaultInjector:
         """
         with self._lock:
             self.config = config
-            self._rng = random.Random(config.seed)
+            self._rng = random.Random(config.seed)  # noqa: S311 - reproducible on purpose
 
     def clear(self) -> None:
         """Inject nothing from now on."""

@@ -17,7 +17,7 @@ from moto.core.models import MockAWS
 
 from .registration import ensure_registered
 from .state import STATE
-from .transitions import configure_transitions, reset_transitions
+from .transitions import configure_transitions, reset_transitions, transition_config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,9 +45,14 @@ class MockMWAAServerless:
     def start(self) -> None:
         """Activate moto, check the registration, reset the emulator, set the transitions."""
         ensure_registered()
+        transition_config(*self.transitions)  # refuse a bad mode before moto is started
         self._mock.start()
-        STATE.reset()
-        configure_transitions(*self.transitions)
+        try:
+            STATE.reset()
+            configure_transitions(*self.transitions)
+        except BaseException:
+            self._mock.stop()
+            raise
 
     def stop(self) -> None:
         """Deactivate; forget scripts, faults and counters."""

@@ -24,26 +24,43 @@ from moto.moto_api._internal.managed_state_model import ManagedState
 from moto.utilities.paginator import paginate
 from moto.utilities.utils import get_partition
 
+from airflow_provider_mwaas.utils.service_model import REASON_FIELD_VALIDATION_FAILED, REASON_OTHER, service_model
+
 from .definitions import DefinitionError, TaskSpec, downstream_of, parse_definition
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
 from .outcomes import ScriptedOutcome
 from .state import STATE
 from .transitions import RUN_MODEL
-from .validation import REASON_FIELD_VALIDATION_FAILED, REASON_OTHER, service_model
 
 IN_FLIGHT = ("STARTING", "QUEUED", "RUNNING", "STOPPING")
 TERMINAL = ("SUCCESS", "FAILED", "TIMEOUT", "STOPPED")
 SERVICE_PREFIX = "airflow-serverless"
 
 PAGINATION_MODEL = {
-    "list_workflows": {"input_token": "next_token", "limit_key": "max_results", "limit_default": 100,
-                       "unique_attribute": "arn"},
-    "list_workflow_versions": {"input_token": "next_token", "limit_key": "max_results",
-                               "limit_default": 100, "unique_attribute": "version_id"},
-    "list_workflow_runs": {"input_token": "next_token", "limit_key": "max_results", "limit_default": 100,
-                           "unique_attribute": "run_id"},
-    "list_task_instances": {"input_token": "next_token", "limit_key": "max_results",
-                            "limit_default": 100, "unique_attribute": "TaskInstanceId"},
+    "list_workflows": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "arn",
+    },
+    "list_workflow_versions": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "version_id",
+    },
+    "list_workflow_runs": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "run_id",
+    },
+    "list_task_instances": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "TaskInstanceId",
+    },
 }
 
 
@@ -71,16 +88,18 @@ class WorkflowVersion(BaseModel):
 
     def summary(self, is_latest: bool) -> dict[str, Any]:
         """A ``WorkflowVersionSummary``."""
-        return _compact({
-            "WorkflowVersion": self.version_id,
-            "WorkflowArn": self.workflow_arn,
-            "IsLatestVersion": is_latest,
-            "CreatedAt": self.created_at,
-            "ModifiedAt": self.created_at,
-            "DefinitionS3Location": self.settings.get("DefinitionS3Location"),
-            "ScheduleConfiguration": _schedule_configuration(self.schedule),
-            "TriggerMode": self.settings.get("TriggerMode"),
-        })
+        return _compact(
+            {
+                "WorkflowVersion": self.version_id,
+                "WorkflowArn": self.workflow_arn,
+                "IsLatestVersion": is_latest,
+                "CreatedAt": self.created_at,
+                "ModifiedAt": self.created_at,
+                "DefinitionS3Location": self.settings.get("DefinitionS3Location"),
+                "ScheduleConfiguration": _schedule_configuration(self.schedule),
+                "TriggerMode": self.settings.get("TriggerMode"),
+            }
+        )
 
 
 class Workflow(BaseModel):
@@ -111,22 +130,25 @@ class Workflow(BaseModel):
         for version in self.versions:
             if version.version_id == version_id:
                 return version
-        raise ResourceNotFoundException("WorkflowVersion", version_id,
-                                        f"Workflow version {version_id} of {self.arn} not found")
+        raise ResourceNotFoundException(
+            "WorkflowVersion", version_id, f"Workflow version {version_id} of {self.arn} not found"
+        )
 
     def summary(self) -> dict[str, Any]:
         """A ``WorkflowSummary`` (of the latest version)."""
         latest = self.latest
-        return _compact({
-            "WorkflowArn": self.arn,
-            "WorkflowVersion": latest.version_id,
-            "Name": self.name,
-            "Description": latest.settings.get("Description"),
-            "CreatedAt": self.created_at,
-            "ModifiedAt": self.modified_at,
-            "WorkflowStatus": "READY",
-            "TriggerMode": latest.settings.get("TriggerMode"),
-        })
+        return _compact(
+            {
+                "WorkflowArn": self.arn,
+                "WorkflowVersion": latest.version_id,
+                "Name": self.name,
+                "Description": latest.settings.get("Description"),
+                "CreatedAt": self.created_at,
+                "ModifiedAt": self.modified_at,
+                "WorkflowStatus": "READY",
+                "TriggerMode": latest.settings.get("TriggerMode"),
+            }
+        )
 
 
 class WorkflowRun(BaseModel, ManagedState):
@@ -145,8 +167,12 @@ class WorkflowRun(BaseModel, ManagedState):
         ManagedState.__init__(
             self,
             RUN_MODEL,
-            transitions=[("STARTING", "QUEUED"), ("QUEUED", "RUNNING"), ("RUNNING", "SUCCESS"),
-                         ("STOPPING", "STOPPED")],
+            transitions=[
+                ("STARTING", "QUEUED"),
+                ("QUEUED", "RUNNING"),
+                ("RUNNING", "SUCCESS"),
+                ("STOPPING", "STOPPED"),
+            ],
         )
         self.run_id = mock_random.uuid4().hex  # IdString: [a-zA-Z0-9]+[a-zA-Z0-9\.\-_]*
         self.workflow_arn = workflow.arn
@@ -264,36 +290,43 @@ class WorkflowRun(BaseModel, ManagedState):
     def detail(self) -> dict[str, Any]:
         """A ``WorkflowRunDetail`` (call :attr:`status` or :meth:`read` first)."""
         state = str(self._status)
-        return _compact({
-            "WorkflowArn": self.workflow_arn,
-            "WorkflowVersion": self.workflow_version,
-            "RunId": self.run_id,
-            "RunType": "ON_DEMAND",
-            "StartedOn": self.created_at,
-            "CreatedAt": self.created_at,
-            "CompletedOn": self.completed_on,
-            "ModifiedAt": self.modified_at,
-            "Duration": self._duration(),
-            "ErrorMessage": self.error_message[:255] if self.error_message and state in TERMINAL
-            and state != "SUCCESS" else None,
-            "TaskInstances": list(self.task_instance_ids.values()),
-            "RunState": state,
-        })
+        return _compact(
+            {
+                "WorkflowArn": self.workflow_arn,
+                "WorkflowVersion": self.workflow_version,
+                "RunId": self.run_id,
+                "RunType": "ON_DEMAND",
+                "StartedOn": self.created_at,
+                "CreatedAt": self.created_at,
+                "CompletedOn": self.completed_on,
+                "ModifiedAt": self.modified_at,
+                "Duration": self._duration(),
+                "ErrorMessage": self.error_message[:255]
+                if self.error_message and state in TERMINAL and state != "SUCCESS"
+                else None,
+                "TaskInstances": list(self.task_instance_ids.values()),
+                "RunState": state,
+            }
+        )
 
     def summary(self) -> dict[str, Any]:
         """A ``WorkflowRunSummary``."""
-        return _compact({
-            "RunId": self.run_id,
-            "WorkflowArn": self.workflow_arn,
-            "WorkflowVersion": self.workflow_version,
-            "RunType": "ON_DEMAND",
-            "RunDetailSummary": _compact({
-                "Status": str(self._status),
-                "CreatedOn": self.created_at,
-                "StartedAt": self.created_at,
-                "EndedAt": self.completed_on,
-            }),
-        })
+        return _compact(
+            {
+                "RunId": self.run_id,
+                "WorkflowArn": self.workflow_arn,
+                "WorkflowVersion": self.workflow_version,
+                "RunType": "ON_DEMAND",
+                "RunDetailSummary": _compact(
+                    {
+                        "Status": str(self._status),
+                        "CreatedOn": self.created_at,
+                        "StartedAt": self.created_at,
+                        "EndedAt": self.completed_on,
+                    }
+                ),
+            }
+        )
 
     def _duration(self) -> int | None:
         if self.completed_on is None:
@@ -326,32 +359,39 @@ class WorkflowRun(BaseModel, ManagedState):
         result = []
         for spec in self.tasks:
             ti_state = states[spec.task_id]
-            started = self.running_since if ti_state not in ("SCHEDULED", "CANCELLED", "UPSTREAM_FAILED") \
+            started = self.running_since if ti_state not in ("SCHEDULED", "CANCELLED", "UPSTREAM_FAILED") else None
+            ended = (
+                self.completed_on
+                if ti_state in ("SUCCESS", "FAILED", "TIMEOUT", "UPSTREAM_FAILED", "CANCELLED")
                 else None
-            ended = self.completed_on if ti_state in ("SUCCESS", "FAILED", "TIMEOUT", "UPSTREAM_FAILED",
-                                                      "CANCELLED") else None
+            )
             if started is None and ti_state == "SUCCESS":
                 started = self.created_at
             duration = int((ended - started).total_seconds()) if started and ended else None
             ti_id = self.task_instance_ids[spec.task_id]
-            result.append(_compact({
-                "WorkflowArn": self.workflow_arn,
-                "WorkflowVersion": self.workflow_version,
-                "RunId": self.run_id,
-                "TaskInstanceId": ti_id,
-                "TaskId": ti_id,
-                "Status": ti_state,
-                "DurationInSeconds": duration,
-                "OperatorName": spec.operator_name[:255],
-                "ModifiedAt": self.modified_at,
-                "StartedAt": started,
-                "EndedAt": ended,
-                "AttemptNumber": 1,
-                "ErrorMessage": (self.error_message or "Task failed")[:255]
-                if ti_state in ("FAILED", "TIMEOUT") else None,
-                "LogStream": f"{self.run_id}.{ti_id}",
-                "Xcom": {},
-            }))
+            result.append(
+                _compact(
+                    {
+                        "WorkflowArn": self.workflow_arn,
+                        "WorkflowVersion": self.workflow_version,
+                        "RunId": self.run_id,
+                        "TaskInstanceId": ti_id,
+                        "TaskId": ti_id,
+                        "Status": ti_state,
+                        "DurationInSeconds": duration,
+                        "OperatorName": spec.operator_name[:255],
+                        "ModifiedAt": self.modified_at,
+                        "StartedAt": started,
+                        "EndedAt": ended,
+                        "AttemptNumber": 1,
+                        "ErrorMessage": (self.error_message or "Task failed")[:255]
+                        if ti_state in ("FAILED", "TIMEOUT")
+                        else None,
+                        "LogStream": f"{self.run_id}.{ti_id}",
+                        "Xcom": {},
+                    }
+                )
+            )
         return result
 
     def record(self) -> dict[str, Any]:
@@ -389,8 +429,10 @@ class MWAAServerlessBackend(BaseBackend):
                 if token is not None and existing.client_token == token and existing.create_request == request:
                     return self._create_response(existing, existing.versions[0])
                 raise ConflictException("Workflow", name, f"A workflow named {name} already exists")
-            arn = (f"arn:{get_partition(self.region_name)}:{SERVICE_PREFIX}:{self.region_name}:"
-                   f"{self.account_id}:workflow/{name}-{random_alnum(10)}")
+            arn = (
+                f"arn:{get_partition(self.region_name)}:{SERVICE_PREFIX}:{self.region_name}:"
+                f"{self.account_id}:workflow/{name}-{random_alnum(10)}"
+            )
             version = self._new_version(arn, params)
             workflow = Workflow(name, arn, token, params.get("Tags") or {})
             workflow.create_request = request
@@ -415,8 +457,9 @@ class MWAAServerlessBackend(BaseBackend):
         try:
             tasks = parse_definition(text)
         except DefinitionError as err:
-            raise ValidationException(str(err), REASON_FIELD_VALIDATION_FAILED,
-                                      [{"Name": "DefinitionS3Location", "Message": str(err)[:2048]}]) from err
+            raise ValidationException(
+                str(err), REASON_FIELD_VALIDATION_FAILED, [{"Name": "DefinitionS3Location", "Message": str(err)[:2048]}]
+            ) from err
         settings = {k: v for k, v in params.items() if k not in ("ClientToken", "Tags", "Name", "WorkflowArn")}
         return WorkflowVersion(arn, settings, tasks, _schedule_of(text))
 
@@ -435,8 +478,7 @@ class MWAAServerlessBackend(BaseBackend):
             detail = "NoSuchKey"
         if obj is None:
             message = f"Workflow definition s3://{bucket}/{key} cannot be read ({detail})"
-            raise ValidationException(message, REASON_OTHER,
-                                      [{"Name": "DefinitionS3Location", "Message": message}])
+            raise ValidationException(message, REASON_OTHER, [{"Name": "DefinitionS3Location", "Message": message}])
         return bytes(obj.value)
 
     def _workflow(self, arn: str) -> Workflow:
@@ -450,25 +492,26 @@ class MWAAServerlessBackend(BaseBackend):
         workflow = self._workflow(arn)
         version = workflow.version(version_id)
         settings = version.settings
-        return _compact({
-            "WorkflowArn": arn,
-            "WorkflowVersion": version.version_id,
-            "Name": workflow.name,
-            "Description": settings.get("Description"),
-            "CreatedAt": version.created_at,
-            "ModifiedAt": workflow.modified_at,
-            "EncryptionConfiguration": settings.get("EncryptionConfiguration")
-            or {"Type": "AWS_MANAGED_KEY"},
-            "LoggingConfiguration": settings.get("LoggingConfiguration"),
-            "EngineVersion": settings.get("EngineVersion"),
-            "WorkflowStatus": "READY",
-            "DefinitionS3Location": settings.get("DefinitionS3Location"),
-            "Code": settings.get("Code"),
-            "ScheduleConfiguration": _schedule_configuration(version.schedule),
-            "RoleArn": settings.get("RoleArn"),
-            "NetworkConfiguration": settings.get("NetworkConfiguration"),
-            "TriggerMode": settings.get("TriggerMode"),
-        })
+        return _compact(
+            {
+                "WorkflowArn": arn,
+                "WorkflowVersion": version.version_id,
+                "Name": workflow.name,
+                "Description": settings.get("Description"),
+                "CreatedAt": version.created_at,
+                "ModifiedAt": workflow.modified_at,
+                "EncryptionConfiguration": settings.get("EncryptionConfiguration") or {"Type": "AWS_MANAGED_KEY"},
+                "LoggingConfiguration": settings.get("LoggingConfiguration"),
+                "EngineVersion": settings.get("EngineVersion"),
+                "WorkflowStatus": "READY",
+                "DefinitionS3Location": settings.get("DefinitionS3Location"),
+                "Code": settings.get("Code"),
+                "ScheduleConfiguration": _schedule_configuration(version.schedule),
+                "RoleArn": settings.get("RoleArn"),
+                "NetworkConfiguration": settings.get("NetworkConfiguration"),
+                "TriggerMode": settings.get("TriggerMode"),
+            }
+        )
 
     def update_workflow(self, params: dict[str, Any]) -> dict[str, Any]:
         """``UpdateWorkflow``: a new version becomes the latest."""
@@ -477,8 +520,12 @@ class MWAAServerlessBackend(BaseBackend):
             version = self._new_version(workflow.arn, params)
             workflow.versions.append(version)
             workflow.modified_at = version.created_at
-            return {"WorkflowArn": workflow.arn, "ModifiedAt": workflow.modified_at,
-                    "WorkflowVersion": version.version_id, "Warnings": []}
+            return {
+                "WorkflowArn": workflow.arn,
+                "ModifiedAt": workflow.modified_at,
+                "WorkflowVersion": version.version_id,
+                "Warnings": [],
+            }
 
     def delete_workflow(self, arn: str, version_id: str | None) -> dict[str, Any]:
         """``DeleteWorkflow``: one version, or the whole workflow (also when its last version goes)."""
@@ -514,12 +561,18 @@ class MWAAServerlessBackend(BaseBackend):
                 run = self.runs[self.run_tokens[(workflow.arn, token)]]
                 if run.request != request:
                     raise ConflictException(
-                        "WorkflowRun", run.run_id,
-                        f"ClientToken {token} was already used with different parameters (run {run.run_id})")
+                        "WorkflowRun",
+                        run.run_id,
+                        f"ClientToken {token} was already used with different parameters (run {run.run_id})",
+                    )
                 return {"RunId": run.run_id, "Status": run.peek, "StartedAt": run.created_at}
             version = workflow.version(params.get("WorkflowVersion"))
             run = WorkflowRun(
-                workflow, version, token, request, next(self._sequence),
+                workflow,
+                version,
+                token,
+                request,
+                next(self._sequence),
                 outcome=STATE.outcomes.take_script(workflow.arn),
                 held=STATE.outcomes.holds(workflow.arn),
             )
@@ -540,28 +593,37 @@ class MWAAServerlessBackend(BaseBackend):
         """``GetWorkflowRun``; in ``call`` mode each call advances the run."""
         run = self._run(workflow_arn, run_id)
         run.read()
-        return _compact({
-            "WorkflowArn": run.workflow_arn,
-            "WorkflowVersion": run.workflow_version,
-            "RunId": run.run_id,
-            "RunType": "ON_DEMAND",
-            "OverrideParameters": run.override_parameters,
-            "RunDetail": run.detail(),
-        })
+        return _compact(
+            {
+                "WorkflowArn": run.workflow_arn,
+                "WorkflowVersion": run.workflow_version,
+                "RunId": run.run_id,
+                "RunType": "ON_DEMAND",
+                "OverrideParameters": run.override_parameters,
+                "RunDetail": run.detail(),
+            }
+        )
 
     def stop_workflow_run(self, workflow_arn: str, run_id: str) -> dict[str, Any]:
         """``StopWorkflowRun``; a run already terminal keeps its state."""
         run = self._run(workflow_arn, run_id)
         status = run.stop()
-        return {"WorkflowArn": run.workflow_arn, "WorkflowVersion": run.workflow_version,
-                "RunId": run.run_id, "Status": status}
+        return {
+            "WorkflowArn": run.workflow_arn,
+            "WorkflowVersion": run.workflow_version,
+            "RunId": run.run_id,
+            "Status": status,
+        }
 
     @paginate(pagination_model=PAGINATION_MODEL)
     def list_workflow_runs(self, workflow_arn: str, workflow_version: str | None = None) -> list[WorkflowRun]:
         """``ListWorkflowRuns``, newest first."""
         self._workflow(workflow_arn)
-        runs = [r for r in self.runs.values() if r.workflow_arn == workflow_arn
-                and (workflow_version is None or r.workflow_version == workflow_version)]
+        runs = [
+            r
+            for r in self.runs.values()
+            if r.workflow_arn == workflow_arn and (workflow_version is None or r.workflow_version == workflow_version)
+        ]
         return sorted(runs, key=lambda r: r.sequence, reverse=True)
 
     @paginate(pagination_model=PAGINATION_MODEL)
@@ -574,8 +636,9 @@ class MWAAServerlessBackend(BaseBackend):
         for ti in self._run(workflow_arn, run_id).task_instances():
             if ti["TaskInstanceId"] == task_instance_id:
                 return ti
-        raise ResourceNotFoundException("TaskInstance", task_instance_id,
-                                        f"Task instance {task_instance_id} of run {run_id} not found")
+        raise ResourceNotFoundException(
+            "TaskInstance", task_instance_id, f"Task instance {task_instance_id} of run {run_id} not found"
+        )
 
     # -- tags ----------------------------------------------------------------------------------------
 
@@ -583,8 +646,9 @@ class MWAAServerlessBackend(BaseBackend):
         """``TagResource``."""
         workflow = self._workflow(arn)
         if len({**workflow.tags, **tags}) > 50:
-            raise ValidationException("A resource can have at most 50 tags", REASON_OTHER,
-                                      [{"Name": "Tags", "Message": "Too many tags"}])
+            raise ValidationException(
+                "A resource can have at most 50 tags", REASON_OTHER, [{"Name": "Tags", "Message": "Too many tags"}]
+            )
         workflow.tags.update(tags)
 
     def untag_resource(self, arn: str, tag_keys: list[str]) -> None:
@@ -607,11 +671,10 @@ class MWAAServerlessBackend(BaseBackend):
         now = utcnow()
         expires = now + timedelta(seconds=int(params.get("ExpiresInSeconds") or 300))
         session_end = now + timedelta(seconds=int(params.get("SessionDurationInSeconds") or 43200))
-        url = (f"https://{self.region_name}.{SERVICE_PREFIX}.emulator.invalid/ui/launch?"
-               f"token={mock_random.uuid4().hex}")
+        url = f"https://{self.region_name}.{SERVICE_PREFIX}.emulator.invalid/ui/launch?token={mock_random.uuid4().hex}"
         output = service_model().operation_model("CreateAirflowUiUrl").output_shape
         result: dict[str, Any] = {}
-        for name, shape in (output.members.items() if output is not None else []):  # type: ignore[attr-defined]
+        for name, shape in output.members.items() if output is not None else []:  # type: ignore[attr-defined]
             if shape.type_name == "string" and "url" in name.lower():
                 result[name] = url
             elif shape.type_name == "timestamp":

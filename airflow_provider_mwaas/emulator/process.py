@@ -64,8 +64,17 @@ class EmulatorServer:
     @property
     def command(self) -> list[str]:
         """The command line the subprocess runs."""
-        command = [sys.executable, "-m", "airflow_provider_mwaas.emulator", "--host", self.host,
-                   "--port", str(self.port), "--transitions", self.transitions]
+        command = [
+            sys.executable,
+            "-m",
+            "airflow_provider_mwaas.emulator",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--transitions",
+            self.transitions,
+        ]
         if self.seconds_per_state is not None:
             command += ["--seconds-per-state", str(self.seconds_per_state)]
         return command + list(self.extra_args)
@@ -93,7 +102,11 @@ class EmulatorServer:
         env = dict(self.env if self.env is not None else os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
         self._process = subprocess.Popen(  # noqa: S603
-            self.command, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env,
+            self.command,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            env=env,
         )
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=_pump, args=(self._process.stdout, lines), daemon=True).start()

@@ -11,6 +11,7 @@ wraps the result; what every request goes through first lives in :meth:`MWAAServ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -23,10 +24,16 @@ from moto.core.exceptions import InvalidToken
 from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 from moto.core.utils import camelcase_to_underscores
 
+from airflow_provider_mwaas.utils.service_model import (
+    REASON_OTHER,
+    fault_error_codes,
+    is_known_operation,
+    validate_input,
+)
+
 from .exceptions import InternalServerException, ThrottlingException, ValidationException
 from .models import MWAAServerlessBackend, mwaaserverless_backends
 from .state import STATE
-from .validation import REASON_OTHER, fault_error_codes, is_known_operation, validate_input
 
 TARGET_PREFIX = "AmazonMWAAServerless"
 
@@ -88,8 +95,7 @@ class MWAAServerlessResponse(BaseResponse):
             return self._error(ValidationException.from_field_errors(errors))
         self.params = params
         if camelcase_to_underscores(operation) not in dir(self):
-            return self._error(ValidationException(f"{operation} is not implemented by the emulator",
-                                                   REASON_OTHER))
+            return self._error(ValidationException(f"{operation} is not implemented by the emulator", REASON_OTHER))
         return super().call_action()
 
     def _error(self, error: Exception) -> tuple[int, dict[str, str], str]:
@@ -115,10 +121,8 @@ class MWAAServerlessResponse(BaseResponse):
         if sock is None:
             # In-process there is no socket: raise what botocore raises when a server hangs up.
             raise ConnectionClosedError(endpoint_url=self.uri)
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         # Never reaches the client: werkzeug finds the socket shut and drops the response.
         return 500, {}, ""
 
@@ -126,11 +130,13 @@ class MWAAServerlessResponse(BaseResponse):
         # moto's paginator raises its own InvalidToken (an HTTP error moto answers as-is); the
         # service answers a bad NextToken with a ValidationException.
         try:
-            return method(max_results=self.params.get("MaxResults"), next_token=self.params.get("NextToken"),
-                          **kwargs)
+            return method(max_results=self.params.get("MaxResults"), next_token=self.params.get("NextToken"), **kwargs)
         except InvalidToken as err:
-            raise ValidationException(f"Invalid NextToken: {err.description}", REASON_OTHER,
-                                      [{"Name": "NextToken", "Message": "Invalid token"}]) from err
+            raise ValidationException(
+                f"Invalid NextToken: {err.description}",
+                REASON_OTHER,
+                [{"Name": "NextToken", "Message": "Invalid token"}],
+            ) from err
 
     # -- operations --------------------------------------------------------------------------------
 
@@ -138,15 +144,15 @@ class MWAAServerlessResponse(BaseResponse):
         return ActionResult(self.backend.create_workflow(self.params))
 
     def get_workflow(self) -> ActionResult:
-        return ActionResult(self.backend.get_workflow(self.params["WorkflowArn"],
-                                                      self.params.get("WorkflowVersion")))
+        return ActionResult(self.backend.get_workflow(self.params["WorkflowArn"], self.params.get("WorkflowVersion")))
 
     def update_workflow(self) -> ActionResult:
         return ActionResult(self.backend.update_workflow(self.params))
 
     def delete_workflow(self) -> ActionResult:
-        return ActionResult(self.backend.delete_workflow(self.params["WorkflowArn"],
-                                                         self.params.get("WorkflowVersion")))
+        return ActionResult(
+            self.backend.delete_workflow(self.params["WorkflowArn"], self.params.get("WorkflowVersion"))
+        )
 
     def list_workflows(self) -> ActionResult:
         workflows, token = self._page(self.backend.list_workflows)
@@ -156,8 +162,7 @@ class MWAAServerlessResponse(BaseResponse):
         arn = self.params["WorkflowArn"]
         versions, token = self._page(self.backend.list_workflow_versions, workflow_arn=arn)
         latest = self.backend.workflows[arn].latest
-        return ActionResult({"WorkflowVersions": [v.summary(v is latest) for v in versions],
-                             "NextToken": token})
+        return ActionResult({"WorkflowVersions": [v.summary(v is latest) for v in versions], "NextToken": token})
 
     def start_workflow_run(self) -> ActionResult:
         return ActionResult(self.backend.start_workflow_run(self.params))
@@ -169,20 +174,27 @@ class MWAAServerlessResponse(BaseResponse):
         return ActionResult(self.backend.stop_workflow_run(self.params["WorkflowArn"], self.params["RunId"]))
 
     def list_workflow_runs(self) -> ActionResult:
-        runs, token = self._page(self.backend.list_workflow_runs, workflow_arn=self.params["WorkflowArn"],
-                                 workflow_version=self.params.get("WorkflowVersion"))
+        runs, token = self._page(
+            self.backend.list_workflow_runs,
+            workflow_arn=self.params["WorkflowArn"],
+            workflow_version=self.params.get("WorkflowVersion"),
+        )
         for run in runs:
             run.read()  # listing a run is a read of it, like GetWorkflowRun
         return ActionResult({"WorkflowRuns": [r.summary() for r in runs], "NextToken": token})
 
     def list_task_instances(self) -> ActionResult:
-        instances, token = self._page(self.backend.list_task_instances,
-                                      workflow_arn=self.params["WorkflowArn"], run_id=self.params["RunId"])
+        instances, token = self._page(
+            self.backend.list_task_instances, workflow_arn=self.params["WorkflowArn"], run_id=self.params["RunId"]
+        )
         return ActionResult({"TaskInstances": instances, "NextToken": token})
 
     def get_task_instance(self) -> ActionResult:
-        return ActionResult(self.backend.get_task_instance(
-            self.params["WorkflowArn"], self.params["RunId"], self.params["TaskInstanceId"]))
+        return ActionResult(
+            self.backend.get_task_instance(
+                self.params["WorkflowArn"], self.params["RunId"], self.params["TaskInstanceId"]
+            )
+        )
 
     def tag_resource(self) -> ActionResult:
         self.backend.tag_resource(self.params["ResourceArn"], self.params["Tags"])

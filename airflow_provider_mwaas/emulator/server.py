@@ -58,12 +58,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default 0)")
-    parser.add_argument("--transitions", choices=TRANSITION_MODES, default="time",
-                        help="runs advance per read ('call') or per elapsed time ('time', default)")
-    parser.add_argument("--seconds-per-state", type=float, default=DEFAULT_SECONDS_PER_STATE,
-                        help="seconds a run spends in each state in 'time' mode (default 2)")
-    parser.add_argument("--calls-per-state", type=int, default=1,
-                        help="reads of a run per state in 'call' mode (default 1)")
+    parser.add_argument(
+        "--transitions",
+        choices=TRANSITION_MODES,
+        default="time",
+        help="runs advance per read ('call') or per elapsed time ('time', default)",
+    )
+    parser.add_argument(
+        "--seconds-per-state",
+        type=float,
+        default=DEFAULT_SECONDS_PER_STATE,
+        help="seconds a run spends in each state in 'time' mode (default 2)",
+    )
+    parser.add_argument(
+        "--calls-per-state", type=int, default=1, help="reads of a run per state in 'call' mode (default 1)"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     return parser.parse_args(argv)
 

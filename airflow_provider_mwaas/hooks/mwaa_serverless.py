@@ -28,7 +28,8 @@ from airflow_provider_mwaas.utils.validation import check_run_id, check_start_re
 #: botocore retry policy used when neither the hook's ``config``, the connection's ``config_kwargs``
 #: nor ``AWS_RETRY_MODE`` / ``AWS_MAX_ATTEMPTS`` choose one. botocore's standard mode retries
 #: ThrottlingException and InternalServerException (the model marks them retryable) with jittered
-#: exponential backoff; we raise the attempt count from 3 for fan-out workloads that get throttled.
+#: exponential backoff; we raise the retries (botocore's ``max_attempts`` counts retries) from 2 to 10
+#: for fan-out workloads that get throttled.
 DEFAULT_RETRIES: dict[str, Any] = {"mode": "standard", "max_attempts": 10}
 
 #: Codes a retry of the task cannot fix, with what the user should do.
@@ -40,9 +41,7 @@ NON_RETRYABLE_HINTS: dict[str, str] = {
         "A run already exists for this ClientToken with different parameters; use the same "
         "override_parameters/workflow_version as the first try, or another client_token"
     ),
-    "ServiceQuotaExceededException": (
-        "A service quota is exhausted; request an increase or wait for runs to end"
-    ),
+    "ServiceQuotaExceededException": ("A service quota is exhausted; request an increase or wait for runs to end"),
 }
 
 
@@ -140,9 +139,7 @@ class MwaaServerlessHook(AwsBaseHook):
         :param workflow_version: the version to run; the latest when ``None``.
         :return: ``RunId``, ``Status`` and ``StartedAt``.
         """
-        override_parameters = check_start_request(
-            workflow_arn, workflow_version, client_token, override_parameters
-        )
+        override_parameters = check_start_request(workflow_arn, workflow_version, client_token, override_parameters)
         params: dict[str, Any] = {"WorkflowArn": workflow_arn}
         if client_token is not None:
             params["ClientToken"] = client_token

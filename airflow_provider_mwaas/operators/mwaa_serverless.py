@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator, conf
 
+from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.utils.aws_params import (
     DEFAULT_CONN_ID,
     MwaaServerlessHookMixin,
@@ -66,6 +67,7 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"override_parameters": "json", "botocore_config": "json"}
     ui_color = "#ff9900"
+    operator_extra_links = (WorkflowRunLink(),)
 
     def __init__(
         self,
@@ -130,9 +132,7 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
         )
         return self._finish(context, run_id, run)
 
-    def _start_or_attach(
-        self, context: Context, override_parameters: dict[str, Any] | None
-    ) -> tuple[str, str, str]:
+    def _start_or_attach(self, context: Context, override_parameters: dict[str, Any] | None) -> tuple[str, str, str]:
         """Start the run for this try, or re-attach to the one an earlier try left in flight.
 
         Generation ``g`` of the token is tried from 0 up. On a first try whatever the service returns
@@ -200,9 +200,7 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
             timeout=timedelta(seconds=budget + max(60, 2 * waiter_delay)),
         )
 
-    def execute_complete(
-        self, context: Context, event: dict[str, Any] | None = None, run_id: str | None = None
-    ) -> str:
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None, run_id: str | None = None) -> str:
         """Resume after the trigger: succeed on SUCCESS, otherwise fail with the run's diagnostics.
 
         :param run_id: the run this task deferred on (passed by :meth:`defer`), checked against the event.
@@ -231,7 +229,7 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
         return run_id
 
     def _persist_link(self, context: Context, run_id: str) -> None:
-        """Store what the console link needs (wired once the link module is present)."""
+        WorkflowRunLink.persist(context, self.workflow_arn, run_id)
 
     def on_kill(self) -> None:
         """Stop the run when the task is killed while waiting on the worker (``stop_on_kill``)."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, conf
 
+from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin, aws_template_fields
 from airflow_provider_mwaas.utils.diagnostics import (
     describe_run_failure,
@@ -56,6 +57,7 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
 
     template_fields: Sequence[str] = aws_template_fields("workflow_arn", "run_id")
     ui_color = "#ff9900"
+    operator_extra_links = (WorkflowRunLink(),)
 
     def __init__(
         self,
@@ -99,6 +101,7 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         """Poke until done, or defer to the trigger at once in deferrable mode."""
+        WorkflowRunLink.persist(context, self.workflow_arn, self.run_id)
         if not self.deferrable:
             return super().execute(context)
         import time

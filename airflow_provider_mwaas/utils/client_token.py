@@ -30,9 +30,7 @@ def task_identity_digest(dag_id: str, task_id: str, run_id: str, map_index: int 
     return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
 
 
-def derive_client_token(
-    dag_id: str, task_id: str, run_id: str, map_index: int | None = -1, generation: int = 0
-) -> str:
+def derive_client_token(dag_id: str, task_id: str, run_id: str, map_index: int | None = -1, generation: int = 0) -> str:
     """Derive the ClientToken for one generation of one task instance.
 
     :param dag_id: the DAG id.

@@ -47,8 +47,9 @@ def describe_failed_task_instances(failed: Iterable[Mapping[str, Any]]) -> str:
     for ti in failed:
         duration = ti.get("DurationInSeconds")
         took = f" after {duration}s" if duration is not None else ""
-        lines.append(f"  - {ti.get('TaskInstanceId')} ({ti.get('OperatorName') or 'unknown operator'}) "
-                     f"{ti.get('Status')}{took}")
+        lines.append(
+            f"  - {ti.get('TaskInstanceId')} ({ti.get('OperatorName') or 'unknown operator'}) {ti.get('Status')}{took}"
+        )
     return "\n".join(lines)
 
 

@@ -1,195 +1,325 @@
-"""Rules read from botocore's ``mwaa-serverless`` service model, the one source of field constraints.
+"""The rules of botocore's ``mwaa-serverless`` service model, and input validation generated from them.
 
-botocore's own ``ParamValidator`` checks required members, types and minimum lengths, but not maximum
-lengths, patterns or enums (the service enforces those). Both the provider (to refuse bad input
-before any request) and the emulator (to answer like the service) need the full set, so it is
-derived here from the installed model rather than copied by hand.
+botocore's own ``ParamValidator`` checks required members, types and minimums, but not maximum
+lengths, patterns or enums: a 300-character ``ClientToken`` or an ARN of the wrong shape goes out on
+the wire and only the service refuses it. This module walks the operation's input shape (structures,
+unions, lists, maps, documents, scalars) and reports *every* constraint the model declares, so that
 
-botocore is imported lazily: operators import this module at DAG-parse time.
+* the emulator refuses bad input exactly where AWS would (``ValidationException`` with
+  ``Reason=fieldValidationFailed`` and a ``FieldList``), and
+* the provider's hook reuses :func:`validate_input` client-side, to refuse bad input before any
+  request leaves the worker.
+
+It is the one place the provider and the emulator read the model from. botocore is imported lazily:
+operators import this module (through :mod:`airflow_provider_mwaas.utils.validation`) at DAG-parse time.
+
+Patterns are matched against the *whole* value (``re.fullmatch``): Smithy patterns are not anchored
+by definition, but the service validates identifiers such as ARNs as complete values, and a partial
+match would accept ``"xx arn:aws:...workflow/a-0123456789"``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from botocore.model import OperationModel, ServiceModel, Shape
+    from botocore.model import ServiceModel, Shape
 
 SERVICE_NAME = "mwaa-serverless"
+
+#: ``ValidationException.Reason`` values (botocore shape ``ValidationExceptionReason``).
+REASON_FIELD_VALIDATION_FAILED = "fieldValidationFailed"
+REASON_CANNOT_PARSE = "cannotParse"
+REASON_UNKNOWN_OPERATION = "unknownOperation"
+REASON_OTHER = "other"
+
+_SENSITIVE_PLACEHOLDER = "***"
+_MAX_ECHOED_VALUE = 80
 
 
 @dataclass(frozen=True)
 class FieldError:
-    """One violated constraint.
+    """One constraint violation.
 
-    :param name: dotted path of the member, e.g. ``WorkflowArn`` or ``OverrideParameters.key``.
-    :param message: what is wrong and what is allowed.
-    :param value: the offending value (callers redact it when the member is sensitive).
+    :param name: dotted path of the offending member, e.g. ``WorkflowArn``,
+        ``NetworkConfiguration.SubnetIds.0`` or ``Tags.team``.
+    :param message: the constraint, worded like the service words it
+        (``Member must have length less than or equal to 128``).
+    :param value: the offending value (``None`` for a missing member).
+    :param sensitive: the model marks the member sensitive; :meth:`describe` does not echo it.
     """
 
     name: str
     message: str
     value: Any = None
+    sensitive: bool = field(default=False, compare=False)
+
+    def describe(self) -> str:
+        """One sentence for an exception message, in the service's wording."""
+        if self.value is None or self.sensitive:
+            return f"Value at '{self.name}' failed to satisfy constraint: {self.message}"
+        shown = repr(self.value) if not isinstance(self.value, str) else self.value
+        if len(shown) > _MAX_ECHOED_VALUE:
+            shown = shown[:_MAX_ECHOED_VALUE] + "..."
+        return f"Value '{shown}' at '{self.name}' failed to satisfy constraint: {self.message}"
+
+    def as_wire(self) -> dict[str, str]:
+        """The ``ValidationExceptionField`` shape: ``{"Name": ..., "Message": ...}``."""
+        return {"Name": self.name, "Message": self.message}
 
 
-@cache
+@lru_cache(maxsize=1)
 def service_model() -> ServiceModel:
-    """Return the installed botocore service model for MWAA Serverless (loaded once)."""
+    """The installed botocore model of the service (cached)."""
     import botocore.session
 
     return botocore.session.get_session().get_service_model(SERVICE_NAME)
 
 
-def operation_model(operation_name: str) -> OperationModel:
-    """Return the botocore operation model for ``operation_name`` (e.g. ``StartWorkflowRun``)."""
-    return service_model().operation_model(operation_name)
+@lru_cache(maxsize=1)
+def fault_error_codes() -> frozenset[str]:
+    """Error shapes the model marks ``"fault": true`` (server-side errors, sent with HTTP 5xx).
+
+    botocore's ``Shape.metadata`` drops the ``fault`` flag, so this reads the raw model.
+    """
+    import botocore.session
+
+    loader = botocore.session.get_session().get_component("data_loader")
+    raw = loader.load_service_model(SERVICE_NAME, "service-2", service_model().api_version)
+    return frozenset(name for name, shape in raw["shapes"].items() if shape.get("exception") and shape.get("fault"))
+
+
+def operation_names() -> list[str]:
+    """Every operation of the installed model, e.g. ``["CreateWorkflow", ...]``."""
+    return list(service_model().operation_names)
+
+
+def validate_input(operation_name: str, params: Any) -> list[FieldError]:
+    """Check a request's parameters against every constraint of the operation's input shape.
+
+    :param operation_name: the model's operation name, e.g. ``"StartWorkflowRun"``.
+    :param params: the request parameters as they go on the wire (a ``dict``).
+    :return: the violations, in member order; empty when the input is valid.
+    :raises botocore.model.OperationNotFoundError: the model has no such operation.
+    """
+    shape = service_model().operation_model(operation_name).input_shape
+    errors: list[FieldError] = []
+    if shape is None:
+        if params not in (None, {}):
+            errors.append(FieldError("", "Operation takes no input", params))
+        return errors
+    _check(shape, params, "", errors, sensitive=False)
+    return errors
 
 
 def input_member(operation_name: str, member: str) -> Shape:
-    """Return the input member shape ``member`` of ``operation_name``."""
-    shape = operation_model(operation_name).input_shape
+    """The shape of input member ``member`` of ``operation_name`` (e.g. ``StartWorkflowRun``, ``ClientToken``)."""
+    shape = service_model().operation_model(operation_name).input_shape
     assert shape is not None
     return shape.members[member]
 
 
-@cache
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.DOTALL)
+def validate_member(operation_name: str, member: str, value: Any) -> list[FieldError]:
+    """Check one input member of an operation (``None`` passes unless the member is required)."""
+    op_shape = service_model().operation_model(operation_name).input_shape
+    assert op_shape is not None
+    if value is None:
+        required = member in op_shape.required_members
+        return [FieldError(member, "Member must not be null", None)] if required else []
+    errors: list[FieldError] = []
+    _check(op_shape.members[member], value, member, errors, sensitive=False)
+    return errors
 
 
 def describe_constraints(shape: Shape) -> str:
-    """Describe a scalar shape's constraints in words, e.g. ``a string of 1-128 characters matching ...``."""
+    """A scalar shape's constraints in words, e.g. ``a string of 1-128 characters matching [\\x21-\\x7E]+``."""
     meta = shape.metadata
-    parts: list[str] = []
+    low, high = meta.get("min"), meta.get("max")
     if shape.type_name == "string":
-        lo, hi = meta.get("min"), meta.get("max")
-        if lo is not None and hi is not None:
-            parts.append(f"a string of {lo}-{hi} characters")
-        elif lo is not None:
-            parts.append(f"a string of at least {lo} characters")
+        if low is not None and high is not None:
+            text = f"a string of {low}-{high} characters"
+        elif low is not None:
+            text = f"a string of at least {low} characters"
         else:
-            parts.append("a string")
+            text = "a string"
         if "pattern" in meta:
-            parts.append(f"matching {meta['pattern']}")
-        if shape.enum:
-            parts.append(f"one of {', '.join(shape.enum)}")
-    elif shape.type_name in ("integer", "long"):
-        lo, hi = meta.get("min"), meta.get("max")
-        parts.append(f"an integer in {lo if lo is not None else '-inf'}..{hi if hi is not None else 'inf'}")
-    else:
-        parts.append(f"a {shape.type_name}")
-    return " ".join(parts)
+            text += f" matching {meta['pattern']}"
+        if meta.get("enum"):
+            text += f", one of {', '.join(meta['enum'])}"
+        return text
+    if shape.type_name in ("integer", "long"):
+        return f"an integer in {'-inf' if low is None else low}..{'inf' if high is None else high}"
+    return f"a {shape.type_name}"
 
 
-def is_sensitive(shape: Shape) -> bool:
-    """Whether the model marks ``shape`` (or the shapes it holds) as sensitive."""
-    if shape.metadata.get("sensitive"):
-        return True
-    if shape.type_name == "map":
-        return is_sensitive(shape.key) or is_sensitive(shape.value)  # type: ignore[attr-defined]
-    if shape.type_name == "list":
-        return is_sensitive(shape.member)  # type: ignore[attr-defined]
-    return False
+def is_known_operation(operation_name: str) -> bool:
+    """Whether the installed model has this operation."""
+    from botocore.model import OperationNotFoundError
+
+    try:
+        service_model().operation_model(operation_name)
+    except OperationNotFoundError:
+        return False
+    return True
 
 
-def validate_input(operation_name: str, params: dict[str, Any]) -> list[FieldError]:
-    """Check ``params`` against every constraint of the operation's input shape.
-
-    :param operation_name: the API operation, e.g. ``StartWorkflowRun``.
-    :param params: the request members as boto3 would receive them.
-    :return: one :class:`FieldError` per violation, empty when the request is valid.
-    """
-    shape = operation_model(operation_name).input_shape
-    if shape is None:
-        return [FieldError("", "the operation takes no input", params)] if params else []
-    errors: list[FieldError] = []
-    _validate(shape, params, "", errors)
-    return errors
+def summarize(errors: list[FieldError]) -> str:
+    """The ``Message`` of a ``ValidationException`` for these errors, in the service's wording."""
+    count = len(errors)
+    noun = "error" if count == 1 else "errors"
+    return f"{count} validation {noun} detected: " + "; ".join(e.describe() for e in errors)
 
 
-def validate_member(operation_name: str, member: str, value: Any) -> list[FieldError]:
-    """Check one input member of an operation (``None`` passes unless the member is required)."""
-    op_shape = operation_model(operation_name).input_shape
-    assert op_shape is not None
-    if value is None:
-        if member in op_shape.required_members:
-            return [FieldError(member, "is required", None)]
-        return []
-    errors: list[FieldError] = []
-    _validate(op_shape.members[member], value, member, errors)
-    return errors
+# -- the walk ---------------------------------------------------------------------------------------
 
 
-def _validate(shape: Shape, value: Any, path: str, errors: list[FieldError]) -> None:
-    kind = shape.type_name
-    if kind == "structure":
-        _validate_structure(shape, value, path, errors)
-    elif kind == "list":
-        if not isinstance(value, list):
-            errors.append(FieldError(path, "must be a list", value))
-            return
-        _check_range(shape, len(value), path, value, errors, unit="items")
-        for index, item in enumerate(value):
-            _validate(shape.member, item, f"{path}[{index}]", errors)  # type: ignore[attr-defined]
-    elif kind == "map":
-        if not isinstance(value, dict):
-            errors.append(FieldError(path, "must be an object (map)", value))
-            return
-        _check_range(shape, len(value), path, value, errors, unit="entries")
-        for key, item in value.items():
-            _validate(shape.key, key, f"{path}.<key>", errors)  # type: ignore[attr-defined]
-            _validate(shape.value, item, f"{path}.{key}", errors)  # type: ignore[attr-defined]
-    elif kind == "string":
-        if not isinstance(value, str):
-            errors.append(FieldError(path, f"must be {describe_constraints(shape)}", value))
-            return
-        _check_range(shape, len(value), path, value, errors, unit="characters")
-        pattern = shape.metadata.get("pattern")
-        if pattern and not _compiled(pattern).fullmatch(value):
-            errors.append(FieldError(path, f"must match the pattern {pattern}", value))
-        if shape.enum and value not in shape.enum:
-            errors.append(FieldError(path, f"must be one of {', '.join(shape.enum)}", value))
-    elif kind in ("integer", "long"):
-        if not isinstance(value, int) or isinstance(value, bool):
-            errors.append(FieldError(path, "must be an integer", value))
-            return
-        _check_range(shape, value, path, value, errors, unit="")
-    elif kind in ("float", "double"):
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            errors.append(FieldError(path, "must be a number", value))
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            errors.append(FieldError(path, "must be a boolean", value))
-    elif kind == "timestamp" and not isinstance(value, (str, int, float)) and not hasattr(value, "isoformat"):
-        errors.append(FieldError(path, "must be a timestamp", value))
-    # "document" members accept any JSON value; JSON-ness is the serialiser's concern.
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
 
 
-def _validate_structure(shape: Shape, value: Any, path: str, errors: list[FieldError]) -> None:
-    if not isinstance(value, dict):
-        errors.append(FieldError(path, "must be an object (structure)", value))
+def _check(shape: Shape, value: Any, path: str, errors: list[FieldError], sensitive: bool) -> None:
+    sensitive = sensitive or bool(shape.metadata.get("sensitive"))
+    if getattr(shape, "is_document_type", False):
+        return  # a Document is any JSON value
+    checker = _CHECKERS.get(shape.type_name)
+    if checker is not None:
+        checker(shape, value, path, errors, sensitive)
+
+
+def _type_error(path: str, expected: str, value: Any, errors: list[FieldError], sensitive: bool) -> None:
+    errors.append(FieldError(path, f"Member must be of type {expected}", value, sensitive))
+
+
+def _check_structure(shape: Shape, value: Any, path: str, errors: list[FieldError], sensitive: bool) -> None:
+    if not isinstance(value, Mapping):
+        _type_error(path, "structure", value, errors, sensitive)
         return
     members = shape.members  # type: ignore[attr-defined]
-    prefix = f"{path}." if path else ""
-    for name in shape.required_members:  # type: ignore[attr-defined]
-        if value.get(name) is None:
-            errors.append(FieldError(prefix + name, "is required", None))
-    for name, item in value.items():
+    for required in shape.required_members:  # type: ignore[attr-defined]
+        if value.get(required) is None:
+            errors.append(FieldError(_join(path, required), "Member must not be null", None, sensitive))
+    for name in value:
         if name not in members:
-            errors.append(FieldError(prefix + name, "is not a member of this request", item))
-        elif item is not None:
-            _validate(members[name], item, prefix + name, errors)
+            errors.append(
+                FieldError(_join(path, str(name)), "Member is not a known member of the shape", value[name], sensitive)
+            )
+    present = [name for name in members if value.get(name) is not None]
+    if shape.metadata.get("union") and len(present) != 1:
+        errors.append(FieldError(path, "Exactly one member of the union must be set", None, sensitive))
+    for name in present:
+        _check(members[name], value[name], _join(path, name), errors, sensitive)
 
 
-def _check_range(
-    shape: Shape, size: int, path: str, value: Any, errors: list[FieldError], *, unit: str
+def _check_length(
+    shape: Shape, length: int, value: Any, path: str, errors: list[FieldError], sensitive: bool, unit: str
 ) -> None:
-    lo, hi = shape.metadata.get("min"), shape.metadata.get("max")
-    what = f"{size} {unit}".strip()
-    if lo is not None and size < lo:
-        errors.append(FieldError(path, f"must be at least {lo} {unit} (got {what})".rstrip(), value))
-    if hi is not None and size > hi:
-        errors.append(FieldError(path, f"must be at most {hi} {unit} (got {what})".rstrip(), value))
+    minimum, maximum = shape.metadata.get("min"), shape.metadata.get("max")
+    if minimum is not None and length < minimum:
+        errors.append(FieldError(path, f"Member must have {unit} greater than or equal to {minimum}", value, sensitive))
+    if maximum is not None and length > maximum:
+        errors.append(FieldError(path, f"Member must have {unit} less than or equal to {maximum}", value, sensitive))
+
+
+def _check_list(shape: Shape, value: Any, path: str, errors: list[FieldError], sensitive: bool) -> None:
+    if not isinstance(value, list):
+        _type_error(path, "list", value, errors, sensitive)
+        return
+    _check_length(shape, len(value), value, path, errors, sensitive, "length")
+    for index, item in enumerate(value):
+        if item is None:
+            errors.append(FieldError(_join(path, str(index)), "Member must not be null", None, sensitive))
+            continue
+        _check(shape.member, item, _join(path, str(index)), errors, sensitive)  # type: ignore[attr-defined]
+
+
+def _check_map(shape: Shape, value: Any, path: str, errors: list[FieldError], sensitive: bool) -> None:
+    if not isinstance(value, Mapping):
+        _type_error(path, "map", value, errors, sensitive)
+        return
+    _check_length(shape, len(value), value, path, errors, sensitive, "number of entries")
+    for key, item in value.items():
+        item_path = _join(path, str(key))
+        key_errors: list[FieldError] = []
+        _check(shape.key, key, item_path, key_errors, sensitive)  # type: ignore[attr-defined]
+        errors.extend(FieldError(e.name, "Map key: " + e.message, e.value, e.sensitive) for e in key_errors)
+        if item is None:
+            errors.append(FieldError(item_path, "Member must not be null", None, sensitive))
+            continue
+        _check(shape.value, item, item_path, errors, sensitive)  # type: ignore[attr-defined]
+
+
+def _check_string(shape: Shape, value: Any, path: str, errors: list[FieldError], sensitive: bool) -> None:
+    if not isinstance(value, str):
+        _type_error(path, "string", value, errors, sensitive)
+        return
+    _check_length(shape, len(value), value, path, errors, sensitive, "length")
+    enum = shape.metadata.get("enum")
+    if enum and value not in enum:
+        errors.append(FieldError(path, f"Member must satisfy enum value set: [{', '.join(enum)}]", value, sensitive))
+    pattern = shape.metadata.get("pattern")
+    if pattern is not None and _compiled(pattern).fullmatch(value) is None:
+        errors.append(FieldError(path, f"Member must satisfy regular expression pattern: {pattern}", value, sensitive))
+
+
+def _check_integer(shape: Shape, value: Any, path: str, errors: list[FieldError], sensitive: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        _type_error(path, shape.type_name, value, errors, sensitive)
+        return
+    _check_range(shape, value, path, errors, sensitive)
+
+
+def _check_float(shape: Shape, value: Any, path: str, errors: list[FieldError], sensitive: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _type_error(path, shape.type_name, value, errors, sensitive)
+        return
+    _check_range(shape, value, path, errors, sensitive)
+
+
+def _check_range(shape: Shape, value: float, path: str, errors: list[FieldError], sensitive: bool) -> None:
+    minimum, maximum = shape.metadata.get("min"), shape.metadata.get("max")
+    if minimum is not None and value < minimum:
+        errors.append(FieldError(path, f"Member must have value greater than or equal to {minimum}", value, sensitive))
+    if maximum is not None and value > maximum:
+        errors.append(FieldError(path, f"Member must have value less than or equal to {maximum}", value, sensitive))
+
+
+def _check_boolean(shape: Shape, value: Any, path: str, errors: list[FieldError], sensitive: bool) -> None:
+    if not isinstance(value, bool):
+        _type_error(path, "boolean", value, errors, sensitive)
+
+
+def _check_timestamp(shape: Shape, value: Any, path: str, errors: list[FieldError], sensitive: bool) -> None:
+    # On the JSON wire a timestamp is epoch seconds or an ISO 8601 string; botocore accepts datetimes.
+    if isinstance(value, bool) or (not isinstance(value, (int, float, str)) and not hasattr(value, "isoformat")):
+        _type_error(path, "timestamp", value, errors, sensitive)
+
+
+def _check_blob(shape: Shape, value: Any, path: str, errors: list[FieldError], sensitive: bool) -> None:
+    if not isinstance(value, (str, bytes, bytearray)):
+        _type_error(path, "blob", value, errors, sensitive)
+        return
+    _check_length(shape, len(value), value, path, errors, sensitive, "length")
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+_CHECKERS = {
+    "structure": _check_structure,
+    "list": _check_list,
+    "map": _check_map,
+    "string": _check_string,
+    "integer": _check_integer,
+    "long": _check_integer,
+    "float": _check_float,
+    "double": _check_float,
+    "boolean": _check_boolean,
+    "timestamp": _check_timestamp,
+    "blob": _check_blob,
+}

@@ -59,9 +59,7 @@ def normalise_override_parameters(value: Any) -> dict[str, Any] | None:
                 field, REDACTED, f"{allowed}; got a string that is not JSON ({err.msg} at position {err.pos})"
             ) from None
         if not isinstance(value, dict):
-            raise InvalidParameterError(
-                field, REDACTED, f"{allowed}; got a JSON string holding {type(value).__name__}"
-            )
+            raise InvalidParameterError(field, REDACTED, f"{allowed}; got a JSON string holding {type(value).__name__}")
     if not isinstance(value, Mapping):
         raise InvalidParameterError(field, REDACTED, f"{allowed}; got {type(value).__name__}")
     problem = _first_non_json(value, field)

@@ -108,8 +108,14 @@ class Component:
 
     def stop(self, sig: int = signal.SIGTERM, grace: float = 20.0) -> None:
         """Signal the main process by pid, wait, then kill whatever is left of its group/children."""
+        self.begin_stop(sig)
+        self.finish_stop(grace)
+
+    def begin_stop(self, sig: int = signal.SIGTERM) -> None:
         self.remember_children()
         self.send(sig)
+
+    def finish_stop(self, grace: float = 20.0) -> None:
         try:
             self.proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
@@ -293,7 +299,7 @@ class AirflowStack:
 
         migrate_log = self.component_log_dir / "db-migrate.log"
         with migrate_log.open("wb") as out:
-            result = subprocess.run(  # noqa: S603
+            result = subprocess.run(
                 [*airflow_executable(), "db", "migrate"],
                 env=self.env,
                 stdout=out,
@@ -319,7 +325,7 @@ class AirflowStack:
         if name == "api-server":
             args += ["--host", "127.0.0.1", "--port", str(self.api_port)]
         with log_path.open("ab") as out:
-            proc = subprocess.Popen(  # noqa: S603
+            proc = subprocess.Popen(
                 args,
                 env=self.env,
                 stdout=out,
@@ -339,13 +345,23 @@ class AirflowStack:
         if self._client is not None:
             self._client.close()
             self._client = None
-        # Scheduler first (no new task processes), api-server last (running tasks talk to it).
-        order = {"scheduler": 0, "triggerer": 1, "dag-processor": 2, "api-server": 3}
-        for comp in sorted(self.all_components, key=lambda c: order.get(c.name, 9)):
-            if comp.alive():
-                comp.stop(signal.SIGTERM)
-            else:
-                comp.kill_leftovers()
+        # SIGTERM each main process by pid, then wait for it and clean up its group, in three batches:
+        # triggerer(s) alone (stopped together with the scheduler, a triggerer's shutdown took ~10 s
+        # instead of ~2 s here, presumably SQLite contention), then scheduler + dag-processor together,
+        # then the api-server (running tasks and stopping components still talk to it).
+        comps = list(self.all_components)
+        t0 = time.monotonic()
+        for names in (("triggerer",), ("scheduler", "dag-processor"), ("api-server",)):
+            batch = [c for c in comps if c.name in names]
+            for comp in batch:
+                if comp.alive():
+                    comp.begin_stop(signal.SIGTERM)
+            for comp in batch:
+                comp.finish_stop(grace=20.0)
+        for comp in comps:  # anything not covered above
+            comp.finish_stop(grace=5.0)
+        if comps:
+            self._log(f"stopped {len(comps)} component(s) in {time.monotonic() - t0:.1f}s")
         self.all_components.clear()
         self.components.clear()
         if self.home is not None and self._home_arg is None:

@@ -198,9 +198,11 @@ def test_failure_names_failed_task_instances(stack: AirflowStack, emulator, diag
         assert failed_id in stack.task_log(DAG_ID, run_id, START_TASK), failed_id
 
 
-def test_triggerer_killed_while_deferred(stack: AirflowStack, emulator, diagnose):
-    """SIGKILL the triggerer mid-wait: a new triggerer resumes the trigger; still exactly one run."""
-    arn = new_workflow(stack, emulator, diagnose, "e2e-triggerer-kill")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_triggerer_killed_while_deferred(stack: AirflowStack, emulator, diagnose, sig):
+    """Stop the triggerer mid-wait (graceful SIGTERM, or SIGKILL of its whole process group): a new
+    triggerer resumes the trigger, the run is not stopped, and there is still exactly one run."""
+    arn = new_workflow(stack, emulator, diagnose, f"e2e-triggerer-{sig.name.lower()}")
     emulator.control.hold(workflow_arn=arn)
 
     run_id = stack.trigger_dag(DAG_ID)
@@ -218,9 +220,10 @@ def test_triggerer_killed_while_deferred(stack: AirflowStack, emulator, diagnose
     )
 
     t_kill = time.monotonic()
-    stack.stop_triggerer(signal.SIGKILL)
+    stack.stop_triggerer(sig)
     stack.start_triggerer()
-    # After SIGKILL the trigger moves once the dead job's heartbeat is older than the health threshold.
+    # After SIGTERM the old job is marked finished and the trigger moves at once; after SIGKILL only
+    # once the dead job's heartbeat is older than the health threshold.
     stack.wait_for(
         lambda: len(stack.trigger_log_files(DAG_ID, run_id, START_TASK)) >= 2,
         stack.triggerer_health_threshold + 45,
@@ -231,10 +234,13 @@ def test_triggerer_killed_while_deferred(stack: AirflowStack, emulator, diagnose
 
     runs = emulator.control.runs(arn)
     assert len(runs) == 1, runs
+    # A triggerer shutting down must not stop the run (the trigger's on_kill is for user kills only).
+    assert runs[0]["Status"] in {"STARTING", "QUEUED", "RUNNING"}, runs
+    assert not emulator.control.counters()["requests"].get("StopWorkflowRun"), "the run was asked to stop"
     emulator.control.release(workflow_arn=arn)
     run = stack.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT)
 
     assert run["state"] == "success", stack.task_states(DAG_ID, run_id)
     assert stack.task_states(DAG_ID, run_id)[START_TASK] == "success"
     assert len(emulator.control.runs(arn)) == 1, "a second workflow run was started"
-    print(f"trigger moved to the new triggerer {moved_after:.1f}s after SIGKILL")
+    print(f"trigger moved to the new triggerer {moved_after:.1f}s after {sig.name}")

@@ -31,10 +31,13 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def make_client(endpoint_url: str | None = None, validate: bool = True, retries: int = 1, **kwargs: Any) -> Any:
     """An ``mwaa-serverless`` client; ``validate=False`` turns botocore's client-side checks off."""
-    config = Config(parameter_validation=validate, retries={"mode": "standard", "total_max_attempts": retries},
-                    connect_timeout=5, read_timeout=20)
-    return boto3.client("mwaa-serverless", region_name=REGION, endpoint_url=endpoint_url, config=config,
-                        **kwargs)
+    config = Config(
+        parameter_validation=validate,
+        retries={"mode": "standard", "total_max_attempts": retries},
+        connect_timeout=5,
+        read_timeout=20,
+    )
+    return boto3.client("mwaa-serverless", region_name=REGION, endpoint_url=endpoint_url, config=config, **kwargs)
 
 
 def error_of(call: Callable[[], Any]) -> dict[str, Any]:

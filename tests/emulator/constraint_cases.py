@@ -14,12 +14,19 @@ from typing import Any
 
 from botocore.model import Shape
 
-from airflow_provider_mwaas.emulator.validation import service_model
+from airflow_provider_mwaas.utils.service_model import service_model
 
 #: Candidates tried, in order, for a value that keeps the length but breaks a pattern.
 _PATTERN_BREAKERS = ["not valid!", "\n", " ", "!", "-", "\u00e9"]
-_WRONG_TYPE = {"string": 12345, "integer": "twelve", "long": "twelve", "map": ["not", "a", "map"],
-               "list": "not-a-list", "boolean": "yes", "structure": "not-a-structure"}
+_WRONG_TYPE = {
+    "string": 12345,
+    "integer": "twelve",
+    "long": "twelve",
+    "map": ["not", "a", "map"],
+    "list": "not-a-list",
+    "boolean": "yes",
+    "structure": "not-a-structure",
+}
 
 
 @dataclass(frozen=True)
@@ -55,18 +62,16 @@ def cases(operation: str, valid: dict[str, Any]) -> Iterator[Case]:
     shape = service_model().operation_model(operation).input_shape
     assert shape is not None
     for name, member in shape.members.items():
+
         def with_value(value: Any, _name: str = name) -> dict[str, Any]:
             return {**valid, _name: value}
 
         if name in shape.required_members:
-            yield Case(operation, name, "required", {k: v for k, v in valid.items() if k != name},
-                       "must not be null")
+            yield Case(operation, name, "required", {k: v for k, v in valid.items() if k != name}, "must not be null")
         if member.type_name in _WRONG_TYPE:
-            yield Case(operation, name, "type", with_value(_WRONG_TYPE[member.type_name]), "must be of type",
-                       raw=True)
+            yield Case(operation, name, "type", with_value(_WRONG_TYPE[member.type_name]), "must be of type", raw=True)
         yield from _scalar_cases(operation, name, member, with_value)
-    yield Case(operation, "NotAMember", "unknown-member", {**valid, "NotAMember": "x"}, "not a known member",
-               raw=True)
+    yield Case(operation, "NotAMember", "unknown-member", {**valid, "NotAMember": "x"}, "not a known member", raw=True)
 
 
 def _scalar_cases(operation: str, name: str, member: Shape, with_value: Any) -> Iterator[Case]:
@@ -74,11 +79,21 @@ def _scalar_cases(operation: str, name: str, member: Shape, with_value: Any) -> 
     minimum, maximum = meta.get("min"), meta.get("max")
     if member.type_name == "string":
         if minimum:
-            yield Case(operation, name, "min-length", with_value("a" * (minimum - 1)),
-                       f"length greater than or equal to {minimum}")
+            yield Case(
+                operation,
+                name,
+                "min-length",
+                with_value("a" * (minimum - 1)),
+                f"length greater than or equal to {minimum}",
+            )
         if maximum is not None:
-            yield Case(operation, name, "max-length", with_value("a" * (maximum + 1)),
-                       f"length less than or equal to {maximum}")
+            yield Case(
+                operation,
+                name,
+                "max-length",
+                with_value("a" * (maximum + 1)),
+                f"length less than or equal to {maximum}",
+            )
         if meta.get("pattern"):
             breaker = _pattern_breaker(meta["pattern"], minimum or 0, maximum)
             yield Case(operation, name, "pattern", with_value(breaker), "regular expression pattern")
@@ -86,11 +101,11 @@ def _scalar_cases(operation: str, name: str, member: Shape, with_value: Any) -> 
             yield Case(operation, name, "enum", with_value("NOT_AN_ENUM_VALUE"), "enum value set")
     if member.type_name in ("integer", "long"):
         if minimum is not None:
-            yield Case(operation, name, "min-value", with_value(minimum - 1),
-                       f"value greater than or equal to {minimum}")
+            yield Case(
+                operation, name, "min-value", with_value(minimum - 1), f"value greater than or equal to {minimum}"
+            )
         if maximum is not None:
-            yield Case(operation, name, "max-value", with_value(maximum + 1),
-                       f"value less than or equal to {maximum}")
+            yield Case(operation, name, "max-value", with_value(maximum + 1), f"value less than or equal to {maximum}")
 
 
 def _pattern_breaker(pattern: str, minimum: int, maximum: int | None) -> str:

@@ -15,7 +15,10 @@ from airflow_provider_mwaas.emulator.definitions import (
 def test_default_definition_has_three_ordered_tasks() -> None:
     tasks = parse_definition(default_definition("demo"))
     assert [(t.task_id, t.operator_name) for t in tasks] == [
-        ("extract", "EmptyOperator"), ("transform", "BashOperator"), ("load", "EmptyOperator")]
+        ("extract", "EmptyOperator"),
+        ("transform", "BashOperator"),
+        ("load", "EmptyOperator"),
+    ]
 
 
 def test_tasks_are_ordered_upstream_first() -> None:
@@ -30,8 +33,9 @@ def test_task_list_form() -> None:
     assert [t.task_id for t in parse_definition(text)] == ["one", "two"]
 
 
-@pytest.mark.parametrize("text", ["a: [", "- 1\n- 2\n", "dag: {schedule: x}\n", "tasks:\n  a: {dependencies: [a]}\n",
-                                  "tasks:\n  a: 3\n"])
+@pytest.mark.parametrize(
+    "text", ["a: [", "- 1\n- 2\n", "dag: {schedule: x}\n", "tasks:\n  a: {dependencies: [a]}\n", "tasks:\n  a: 3\n"]
+)
 def test_unusable_definitions_are_refused(text: str) -> None:
     with pytest.raises(DefinitionError):
         parse_definition(text)

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from airflow_provider_mwaas.emulator import EmulatorControl, mock_mwaa_serverless
-from airflow_provider_mwaas.emulator.validation import service_model
+from airflow_provider_mwaas.utils.service_model import service_model
 
 from .conftest import error_of, make_client
 
@@ -38,8 +38,7 @@ YAML = "dag:\n  tasks:\n    a: {operator: x.EmptyOperator}\n    b: {operator: x.
 
 def test_create_workflow_reads_the_definition_from_moto_s3(emulator: EmulatorControl, client: Any) -> None:
     location = upload(YAML)
-    created = client.create_workflow(Name="demo", DefinitionS3Location=location, RoleArn=ROLE,
-                                     Tags={"team": "data"})
+    created = client.create_workflow(Name="demo", DefinitionS3Location=location, RoleArn=ROLE, Tags={"team": "data"})
     assert ARN.fullmatch(created["WorkflowArn"])
     assert re.fullmatch(r"[a-z0-9]{32}", created["WorkflowVersion"]) and created["IsLatestVersion"]
     got = client.get_workflow(WorkflowArn=created["WorkflowArn"])
@@ -47,41 +46,43 @@ def test_create_workflow_reads_the_definition_from_moto_s3(emulator: EmulatorCon
     assert client.list_tags_for_resource(ResourceArn=created["WorkflowArn"])["Tags"] == {"team": "data"}
 
 
-@pytest.mark.parametrize("body", ["a: [unclosed", "just a string", "dag:\n  tasks: {}\n",
-                                  "dag:\n  tasks:\n    a: {dependencies: [missing]}\n"])
+@pytest.mark.parametrize(
+    "body",
+    ["a: [unclosed", "just a string", "dag:\n  tasks: {}\n", "dag:\n  tasks:\n    a: {dependencies: [missing]}\n"],
+)
 def test_definition_that_is_not_a_yaml_dag_is_refused(emulator: EmulatorControl, client: Any, body: str) -> None:
-    response = error_of(lambda: client.create_workflow(Name="demo", DefinitionS3Location=upload(body),
-                                                       RoleArn=ROLE))
+    response = error_of(lambda: client.create_workflow(Name="demo", DefinitionS3Location=upload(body), RoleArn=ROLE))
     assert response["Error"]["Code"] == "ValidationException"
     assert response["FieldList"][0]["Name"] == "DefinitionS3Location"
 
 
 def test_missing_definition_is_refused(emulator: EmulatorControl, client: Any) -> None:
-    response = error_of(lambda: client.create_workflow(
-        Name="demo", DefinitionS3Location={"Bucket": "nope", "ObjectKey": "k"}, RoleArn=ROLE))
+    response = error_of(
+        lambda: client.create_workflow(
+            Name="demo", DefinitionS3Location={"Bucket": "nope", "ObjectKey": "k"}, RoleArn=ROLE
+        )
+    )
     assert response["Error"]["Code"] == "ValidationException"
     assert "s3://nope/k" in response["Error"]["Message"]
 
 
-def test_create_is_idempotent_per_client_token_and_names_are_unique(
-    emulator: EmulatorControl, client: Any
-) -> None:
+def test_create_is_idempotent_per_client_token_and_names_are_unique(emulator: EmulatorControl, client: Any) -> None:
     location = upload(YAML)
     first = client.create_workflow(Name="demo", DefinitionS3Location=location, RoleArn=ROLE, ClientToken="t1")
     again = client.create_workflow(Name="demo", DefinitionS3Location=location, RoleArn=ROLE, ClientToken="t1")
     assert again["WorkflowArn"] == first["WorkflowArn"]
-    response = error_of(lambda: client.create_workflow(Name="demo", DefinitionS3Location=location,
-                                                       RoleArn=ROLE, ClientToken="t2"))
+    response = error_of(
+        lambda: client.create_workflow(Name="demo", DefinitionS3Location=location, RoleArn=ROLE, ClientToken="t2")
+    )
     assert response["Error"]["Code"] == "ConflictException"
 
 
-def test_update_makes_a_new_version_and_old_versions_stay_readable(
-    emulator: EmulatorControl, client: Any
-) -> None:
+def test_update_makes_a_new_version_and_old_versions_stay_readable(emulator: EmulatorControl, client: Any) -> None:
     arn = emulator.create_workflow("demo")
     v1 = client.get_workflow(WorkflowArn=arn)["WorkflowVersion"]
-    updated = client.update_workflow(WorkflowArn=arn, DefinitionS3Location=upload(YAML, "v2.yaml"), RoleArn=ROLE,
-                                     Description="second")
+    updated = client.update_workflow(
+        WorkflowArn=arn, DefinitionS3Location=upload(YAML, "v2.yaml"), RoleArn=ROLE, Description="second"
+    )
     v2 = updated["WorkflowVersion"]
     assert v2 != v1
     assert client.get_workflow(WorkflowArn=arn)["WorkflowVersion"] == v2
@@ -89,8 +90,10 @@ def test_update_makes_a_new_version_and_old_versions_stay_readable(
     versions = client.list_workflow_versions(WorkflowArn=arn)["WorkflowVersions"]
     assert [(v["WorkflowVersion"], v["IsLatestVersion"]) for v in versions] == [(v2, True), (v1, False)]
     missing = "0" * 32
-    assert error_of(lambda: client.get_workflow(WorkflowArn=arn, WorkflowVersion=missing))["Error"]["Code"] \
+    assert (
+        error_of(lambda: client.get_workflow(WorkflowArn=arn, WorkflowVersion=missing))["Error"]["Code"]
         == "ResourceNotFoundException"
+    )
     run = client.start_workflow_run(WorkflowArn=arn, WorkflowVersion=v1)
     assert client.get_workflow_run(WorkflowArn=arn, RunId=run["RunId"])["WorkflowVersion"] == v1
     listed = client.list_workflow_runs(WorkflowArn=arn, WorkflowVersion=v2)["WorkflowRuns"]
@@ -114,8 +117,10 @@ def test_tag_and_untag(emulator: EmulatorControl, client: Any) -> None:
     client.untag_resource(ResourceArn=arn, TagKeys=["a"])
     assert client.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"b": "2"}
     other = arn[:-10] + "ZZZZZZZZZZ"
-    assert error_of(lambda: client.tag_resource(ResourceArn=other, Tags={"a": "1"}))["Error"]["Code"] \
+    assert (
+        error_of(lambda: client.tag_resource(ResourceArn=other, Tags={"a": "1"}))["Error"]["Code"]
         == "ResourceNotFoundException"
+    )
 
 
 # -- runs ------------------------------------------------------------------------------------------
@@ -151,8 +156,9 @@ def test_same_client_token_returns_the_run_even_when_it_ended(emulator: Emulator
 def test_same_client_token_with_other_parameters_is_a_conflict(emulator: EmulatorControl, client: Any) -> None:
     arn = emulator.create_workflow("demo")
     run_id = client.start_workflow_run(WorkflowArn=arn, ClientToken="tok", OverrideParameters={"x": 1})["RunId"]
-    response = error_of(lambda: client.start_workflow_run(WorkflowArn=arn, ClientToken="tok",
-                                                          OverrideParameters={"x": 2}))
+    response = error_of(
+        lambda: client.start_workflow_run(WorkflowArn=arn, ClientToken="tok", OverrideParameters={"x": 2})
+    )
     assert response["Error"]["Code"] == "ConflictException"
     assert response["ResourceId"] == run_id
     assert emulator.counters()["runs_started"] == 1
@@ -203,8 +209,9 @@ def test_configure_transitions_switches_mode(emulator: EmulatorControl, client: 
 def test_listing_runs_reads_them_too(emulator: EmulatorControl, client: Any) -> None:
     arn = emulator.create_workflow("demo")
     client.start_workflow_run(WorkflowArn=arn)
-    summaries = [client.list_workflow_runs(WorkflowArn=arn)["WorkflowRuns"][0]["RunDetailSummary"]["Status"]
-                 for _ in range(3)]
+    summaries = [
+        client.list_workflow_runs(WorkflowArn=arn)["WorkflowRuns"][0]["RunDetailSummary"]["Status"] for _ in range(3)
+    ]
     assert summaries == ["QUEUED", "RUNNING", "SUCCESS"]
 
 
@@ -234,9 +241,11 @@ def test_stop_of_a_finished_run_keeps_its_state(emulator: EmulatorControl, clien
 
 def test_unknown_run_is_resource_not_found(emulator: EmulatorControl, client: Any) -> None:
     arn = emulator.create_workflow("demo")
-    for call in (lambda: client.get_workflow_run(WorkflowArn=arn, RunId="nope"),
-                 lambda: client.stop_workflow_run(WorkflowArn=arn, RunId="nope"),
-                 lambda: client.list_task_instances(WorkflowArn=arn, RunId="nope")):
+    for call in (
+        lambda: client.get_workflow_run(WorkflowArn=arn, RunId="nope"),
+        lambda: client.stop_workflow_run(WorkflowArn=arn, RunId="nope"),
+        lambda: client.list_task_instances(WorkflowArn=arn, RunId="nope"),
+    ):
         assert error_of(call)["Error"]["Code"] == "ResourceNotFoundException"
 
 
@@ -260,8 +269,10 @@ def test_task_instances_follow_the_definition_and_the_run(emulator: EmulatorCont
     assert detail["TaskInstances"] == ["extract", "transform", "load"]
     page = client.list_task_instances(WorkflowArn=arn, RunId=run_id, MaxResults=2)
     assert len(page["TaskInstances"]) == 2 and page["NextToken"]
-    assert error_of(lambda: client.get_task_instance(WorkflowArn=arn, RunId=run_id, TaskInstanceId="zzz")
-                    )["Error"]["Code"] == "ResourceNotFoundException"
+    assert (
+        error_of(lambda: client.get_task_instance(WorkflowArn=arn, RunId=run_id, TaskInstanceId="zzz"))["Error"]["Code"]
+        == "ResourceNotFoundException"
+    )
 
 
 def test_list_workflow_runs_is_newest_first_and_paginates(emulator: EmulatorControl, client: Any) -> None:
@@ -278,7 +289,8 @@ def test_list_workflow_runs_is_newest_first_and_paginates(emulator: EmulatorCont
             break
     assert seen == list(reversed(started)) and pages == 3
     paginator = client.get_paginator("list_workflow_runs")
-    assert sum(len(p["WorkflowRuns"]) for p in paginator.paginate(WorkflowArn=arn, PaginationConfig={"PageSize": 1})) == 5
+    pages_of_one = paginator.paginate(WorkflowArn=arn, PaginationConfig={"PageSize": 1})
+    assert sum(len(p["WorkflowRuns"]) for p in pages_of_one) == 5
 
 
 def test_bad_next_token_is_a_validation_error(emulator: EmulatorControl, client: Any) -> None:
@@ -304,12 +316,13 @@ def test_workflows_are_per_region(emulator: EmulatorControl) -> None:
     assert ":eu-west-1:" in arn
     west = boto3.client("mwaa-serverless", region_name="eu-west-1")
     assert west.get_workflow(WorkflowArn=arn)["Name"] == "demo"
-    assert error_of(lambda: make_client().get_workflow(WorkflowArn=arn))["Error"]["Code"] \
-        == "ResourceNotFoundException"
+    assert error_of(lambda: make_client().get_workflow(WorkflowArn=arn))["Error"]["Code"] == "ResourceNotFoundException"
 
 
-@pytest.mark.skipif("CreateAirflowUiUrl" not in service_model().operation_names,
-                    reason="the installed botocore has no CreateAirflowUiUrl")
+@pytest.mark.skipif(
+    "CreateAirflowUiUrl" not in service_model().operation_names,
+    reason="the installed botocore has no CreateAirflowUiUrl",
+)
 def test_create_airflow_ui_url(emulator: EmulatorControl, client: Any) -> None:
     response = client.create_airflow_ui_url()
     assert any("url" in key.lower() for key in response)

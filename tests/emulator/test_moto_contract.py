@@ -8,10 +8,9 @@ import importlib
 import inspect
 import re
 
+import moto
 import pytest
 from packaging.version import Version
-
-import moto
 
 PINNED = (Version("5.2.5"), Version("5.3"))
 
@@ -30,8 +29,9 @@ def test_backend_url_patterns_is_a_list_of_service_and_regex() -> None:
     patterns = backend_index.backend_url_patterns
     assert isinstance(patterns, list), "moto.backend_index.backend_url_patterns is no longer a list"
     service, regex = patterns[0]
-    assert isinstance(service, str) and isinstance(regex, re.Pattern), \
+    assert isinstance(service, str) and isinstance(regex, re.Pattern), (
         "backend_url_patterns entries are no longer (service, compiled regex)"
+    )
 
 
 def test_get_backend_imports_moto_dot_name() -> None:
@@ -76,8 +76,7 @@ def test_error_lookup_special_cases_modules_named_moto() -> None:
         ("moto.moto_api._internal.managed_state_model", ["ManagedState"]),
         ("moto.utilities.paginator", ["paginate"]),
         ("moto.s3.models", ["s3_backends"]),
-        ("moto.moto_server.werkzeug_app", ["DomainDispatcherApplication", "MotoRequestHandler",
-                                           "create_backend_app"]),
+        ("moto.moto_server.werkzeug_app", ["DomainDispatcherApplication", "MotoRequestHandler", "create_backend_app"]),
     ],
 )
 def test_imported_names_exist(module: str, names: list[str]) -> None:

@@ -42,8 +42,7 @@ def test_scripted_failure_ends_the_next_run_failed(setup: tuple[EmulatorControl,
     detail = finish(client, arn, failed)
     assert detail["RunState"] == "FAILED" and detail["ErrorMessage"] == "boom in transform"
     assert detail["CompletedOn"] and "Duration" in detail
-    assert task_states(client, arn, failed) == {"extract": "SUCCESS", "transform": "FAILED",
-                                                "load": "UPSTREAM_FAILED"}
+    assert task_states(client, arn, failed) == {"extract": "SUCCESS", "transform": "FAILED", "load": "UPSTREAM_FAILED"}
     ti = client.get_task_instance(WorkflowArn=arn, RunId=failed, TaskInstanceId="transform")
     assert ti["ErrorMessage"] == "boom in transform"
     following = client.start_workflow_run(WorkflowArn=arn)["RunId"]
@@ -65,8 +64,7 @@ def test_count_limits_how_many_runs_are_scripted(setup: tuple[EmulatorControl, A
     control, client = setup
     arn = control.create_workflow("demo")
     control.script_outcome(arn, count=2)
-    ends = [finish(client, arn, client.start_workflow_run(WorkflowArn=arn)["RunId"])["RunState"]
-            for _ in range(3)]
+    ends = [finish(client, arn, client.start_workflow_run(WorkflowArn=arn)["RunId"])["RunState"] for _ in range(3)]
     assert ends == ["FAILED", "FAILED", "SUCCESS"]
 
 

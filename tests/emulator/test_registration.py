@@ -5,14 +5,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import moto.backend_index as backend_index
 import pytest
 from moto import mock_aws
 from moto.backends import get_backend
 from moto.core.botocore_stubber import BotocoreStubber
 
-import moto.backend_index as backend_index
-from airflow_provider_mwaas.emulator import EmulatorNotRegisteredError, mock_mwaa_serverless
-from airflow_provider_mwaas.emulator import models, registration
+from airflow_provider_mwaas.emulator import EmulatorNotRegisteredError, mock_mwaa_serverless, models, registration
 
 from .conftest import make_client
 
@@ -55,8 +54,9 @@ def test_mock_refuses_to_start_without_registration(monkeypatch: pytest.MonkeyPa
 
 def test_lost_registration_never_reaches_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[str] = []
-    monkeypatch.setattr("botocore.httpsession.URLLib3Session.send",
-                        lambda self, request: sent.append(request.url))  # would be the network
+    monkeypatch.setattr(
+        "botocore.httpsession.URLLib3Session.send", lambda self, request: sent.append(request.url)
+    )  # would be the network
     with mock_mwaa_serverless():
         client = make_client()
         _unregistered(monkeypatch)

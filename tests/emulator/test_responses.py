@@ -11,13 +11,15 @@ from botocore import xform_name
 
 from airflow_provider_mwaas.emulator import EmulatorControl
 from airflow_provider_mwaas.emulator.responses import MWAAServerlessResponse
-from airflow_provider_mwaas.emulator.validation import service_model
+from airflow_provider_mwaas.utils.service_model import service_model
 
 from .conftest import error_of, make_client
 from .wire import call_with_body
 
-AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/airflow-serverless/aws4_request, "
-        "SignedHeaders=host;x-amz-date, Signature=0000")
+AUTH = (
+    "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/airflow-serverless/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=0000"
+)
 
 
 def valid_calls(control: EmulatorControl, client: Any) -> dict[str, dict[str, Any]]:
@@ -55,7 +57,7 @@ def _serve_every_operation(control: EmulatorControl, client: Any) -> None:
             continue
         try:
             response = getattr(client, xform_name(operation))(**calls.get(operation, {}))
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             not_served.append(f"{operation}: {err}")
             continue
         assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
@@ -73,9 +75,16 @@ def test_every_operation_of_the_model_is_served_over_http(server: Any, remote: E
 
 def test_validation_error_wire_shape(server: Any, remote: EmulatorControl) -> None:
     body = {"WorkflowArn": "nope", "ClientToken": "has space"}
-    response = requests.post(server.url, data=json.dumps(body), timeout=10, headers={
-        "X-Amz-Target": "AmazonMWAAServerless.StartWorkflowRun", "Authorization": AUTH,
-        "Content-Type": "application/x-amz-json-1.0"})
+    response = requests.post(
+        server.url,
+        data=json.dumps(body),
+        timeout=10,
+        headers={
+            "X-Amz-Target": "AmazonMWAAServerless.StartWorkflowRun",
+            "Authorization": AUTH,
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
     assert response.status_code == 400
     payload = response.json()
     assert payload["__type"].split("#")[-1] == "ValidationException"
@@ -97,9 +106,16 @@ def test_unknown_operation_over_http(server: Any, remote: EmulatorControl, targe
 
 
 def test_unknown_operation_in_process_on_the_real_host(emulator: EmulatorControl) -> None:
-    response = requests.post("https://airflow-serverless.us-east-1.api.aws/", data="{}", timeout=10, headers={
-        "X-Amz-Target": "AmazonMWAAServerless.LaunchRockets", "Authorization": AUTH,
-        "Content-Type": "application/x-amz-json-1.0"})
+    response = requests.post(
+        "https://airflow-serverless.us-east-1.api.aws/",
+        data="{}",
+        timeout=10,
+        headers={
+            "X-Amz-Target": "AmazonMWAAServerless.LaunchRockets",
+            "Authorization": AUTH,
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
     assert response.status_code == 400 and response.json()["Reason"] == "unknownOperation"
 
 

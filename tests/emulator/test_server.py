@@ -22,9 +22,22 @@ READY = r"MWAA Serverless emulator listening on http://127\.0\.0\.1:\d+"
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_cli_prints_its_url_and_exits_cleanly_on_signal(sig: signal.Signals) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_mwaas.emulator", "--host", "127.0.0.1", "--port", "0",
-         "--transitions", "time", "--seconds-per-state", "0.5"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_mwaas.emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--transitions",
+            "time",
+            "--seconds-per-state",
+            "0.5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -59,8 +72,9 @@ def test_same_endpoint_serves_s3_iam_and_sts(server: EmulatorServer, remote: Any
     role = iam.create_role(RoleName="wf-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     assert session.client("sts", endpoint_url=server.url).get_caller_identity()["Account"] == "123456789012"
     client = make_client(server.url)
-    arn = client.create_workflow(Name="from-user-s3", RoleArn=role,
-                                 DefinitionS3Location={"Bucket": "user-defs", "ObjectKey": "wf.yaml"})["WorkflowArn"]
+    arn = client.create_workflow(
+        Name="from-user-s3", RoleArn=role, DefinitionS3Location={"Bucket": "user-defs", "ObjectKey": "wf.yaml"}
+    )["WorkflowArn"]
     run_id = client.start_workflow_run(WorkflowArn=arn)["RunId"]
     tis = client.list_task_instances(WorkflowArn=arn, RunId=run_id)["TaskInstances"]
     assert [t["TaskInstanceId"] for t in tis] == ["only"]
@@ -71,8 +85,11 @@ def test_server_start_stop_without_with() -> None:
     server = EmulatorServer(transitions="time", seconds_per_state=1.0)
     server.start()
     try:
-        assert server.pid and server.url and server.control.transitions() == {
-            "mode": "time", "seconds_per_state": 1.0, "calls_per_state": None}
+        assert (
+            server.pid
+            and server.url
+            and server.control.transitions() == {"mode": "time", "seconds_per_state": 1.0, "calls_per_state": None}
+        )
         with pytest.raises(RuntimeError, match="already started"):
             server.start()
     finally:
@@ -83,5 +100,5 @@ def test_server_start_stop_without_with() -> None:
 
 
 def test_server_that_cannot_start_reports_its_stderr() -> None:
-    with pytest.raises(EmulatorStartError, match="usage|invalid choice"):
+    with pytest.raises(EmulatorStartError, match=r"usage|invalid choice"):
         EmulatorServer(transitions="bogus").start()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_mwaas.emulator.validation import (
+from airflow_provider_mwaas.utils.service_model import (
     FieldError,
     fault_error_codes,
     is_known_operation,
@@ -20,8 +20,12 @@ from .wire import call_with_body
 
 ARN = "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/demo-abcdefghij"
 VALID = {
-    "StartWorkflowRun": {"WorkflowArn": ARN, "ClientToken": "token-1", "WorkflowVersion": "v1",
-                         "OverrideParameters": {"p": 1}},
+    "StartWorkflowRun": {
+        "WorkflowArn": ARN,
+        "ClientToken": "token-1",
+        "WorkflowVersion": "v1",
+        "OverrideParameters": {"p": 1},
+    },
     "GetWorkflowRun": {"WorkflowArn": ARN, "RunId": "run1"},
     "StopWorkflowRun": {"WorkflowArn": ARN, "RunId": "run1"},
     "ListWorkflowRuns": {"WorkflowArn": ARN, "MaxResults": 10, "WorkflowVersion": "v1"},
@@ -43,14 +47,22 @@ def test_generated_violation_is_reported_for_the_field(case: Case) -> None:
 
 def test_cases_cover_every_constraint_kind_of_start_workflow_run() -> None:
     kinds = {(c.field, c.constraint) for c in CASES if c.operation == "StartWorkflowRun"}
-    assert {("WorkflowArn", "required"), ("WorkflowArn", "max-length"), ("WorkflowArn", "pattern"),
-            ("ClientToken", "max-length"), ("ClientToken", "pattern"), ("ClientToken", "min-length"),
-            ("OverrideParameters", "type"), ("WorkflowVersion", "pattern")} <= kinds
+    assert {
+        ("WorkflowArn", "required"),
+        ("WorkflowArn", "max-length"),
+        ("WorkflowArn", "pattern"),
+        ("ClientToken", "max-length"),
+        ("ClientToken", "pattern"),
+        ("ClientToken", "min-length"),
+        ("OverrideParameters", "type"),
+        ("WorkflowVersion", "pattern"),
+    } <= kinds
 
 
 def test_nested_shapes_are_walked_with_dotted_paths() -> None:
     params = {
-        "Name": "demo", "RoleArn": "arn:aws:iam::123456789012:role/r",
+        "Name": "demo",
+        "RoleArn": "arn:aws:iam::123456789012:role/r",
         "DefinitionS3Location": {"Bucket": "b"},
         "NetworkConfiguration": {"SubnetIds": ["subnet-1", "bad"]},
         "Tags": {"k" * 129: "v"},
@@ -64,8 +76,12 @@ def test_nested_shapes_are_walked_with_dotted_paths() -> None:
 
 
 def test_union_needs_exactly_one_member() -> None:
-    params = {"Name": "demo", "RoleArn": "arn:aws:iam::123456789012:role/r",
-              "DefinitionS3Location": {"Bucket": "b", "ObjectKey": "k"}, "Code": {}}
+    params = {
+        "Name": "demo",
+        "RoleArn": "arn:aws:iam::123456789012:role/r",
+        "DefinitionS3Location": {"Bucket": "b", "ObjectKey": "k"},
+        "Code": {},
+    }
     assert [e.name for e in validate_input("CreateWorkflow", params)] == ["Code"]
 
 
@@ -114,7 +130,7 @@ def test_validation_module_imports_without_moto() -> None:
         "    if name == 'moto' or name.startswith('moto.'): raise ImportError('moto blocked')\n"
         "    return real(name, *a, **k)\n"
         "builtins.__import__ = guard\n"
-        "from airflow_provider_mwaas.emulator.validation import validate_input\n"
+        "from airflow_provider_mwaas.utils.service_model import validate_input\n"
         "assert validate_input('GetWorkflowRun', {}) \n"
         "assert not any(m == 'moto' or m.startswith('moto.') for m in sys.modules)\n"
     )

@@ -91,7 +91,9 @@ def test_retry_while_the_run_is_in_flight_reattaches_instead_of_starting_another
 ) -> None:
     # Each state lasts 3 GetWorkflowRun calls; the first try gives up after 3 polls, still in flight.
     emulator.control.configure_transitions(mode="call", calls_per_state=3)
-    dag = _dag({"workflow_arn": workflow_arn, "waiter_max_attempts": "{{ 3 if ti.try_number == 1 else 30 }}"}, retries=1)
+    dag = _dag(
+        {"workflow_arn": workflow_arn, "waiter_max_attempts": "{{ 3 if ti.try_number == 1 else 30 }}"}, retries=1
+    )
     outcome = run_dag(dag)
 
     assert outcome.state == "success"

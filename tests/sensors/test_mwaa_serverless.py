@@ -10,6 +10,7 @@ import pytest
 import structlog
 from airflow.sdk.exceptions import TaskDeferred
 
+from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.sensors.mwaa_serverless import WorkflowRunSensor
 from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
 from airflow_provider_mwaas.utils.errors import InvalidParameterError, WorkflowRunFailedError
@@ -29,6 +30,16 @@ def start_run(emulator: Any, workflow_arn: str) -> Any:
 
 def sensor(workflow_arn: str, run_id: str, **kwargs: Any) -> WorkflowRunSensor:
     return WorkflowRunSensor(task_id="wait", workflow_arn=workflow_arn, run_id=run_id, **kwargs)
+
+
+class RecordingTaskInstance:
+    """Just enough of a task instance for execute(): records xcom_push calls."""
+
+    def __init__(self) -> None:
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
 
 
 def poke_until_done(s: WorkflowRunSensor, limit: int = 10) -> int:
@@ -142,8 +153,10 @@ def test_deferrable_sensor_defers_at_once_carrying_every_hook_param() -> None:
         verify=False,
         botocore_config={"retries": {"mode": "adaptive"}},
     )
+    ti = RecordingTaskInstance()
     with pytest.raises(TaskDeferred) as info:
-        s.execute({})  # type: ignore[arg-type]
+        s.execute({"ti": ti})  # type: ignore[arg-type]
+    assert ti.pushed[WorkflowRunLink.key] == {"workflow_arn": s.workflow_arn, "run_id": "run-1"}
     deferred = info.value
     assert deferred.method_name == "execute_complete"
     trigger = deferred.trigger
@@ -166,7 +179,7 @@ async def test_deferrable_sensor_end_to_end_returns_the_final_state(
     run_id = start_run()
     s = sensor(workflow_arn, run_id, aws_conn_id=aws_conn_env, deferrable=True, waiter_delay=1, waiter_max_attempts=30)
     with pytest.raises(TaskDeferred) as info:
-        s.execute({})  # type: ignore[arg-type]
+        s.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
     events = [event async for event in info.value.trigger.run()]
     assert getattr(s, info.value.method_name)({}, event=events[0].payload) == "SUCCESS"
 
@@ -177,7 +190,7 @@ async def test_deferrable_sensor_end_to_end_fails_with_diagnostics(
     emulator.control.script_outcome(workflow_arn, status="FAILED", error_message="load blew up", failed_tasks=["load"])
     s = sensor(workflow_arn, start_run(), aws_conn_id=aws_conn_env, deferrable=True, waiter_delay=1)
     with pytest.raises(TaskDeferred) as info:
-        s.execute({})  # type: ignore[arg-type]
+        s.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
     events = [event async for event in info.value.trigger.run()]
     with pytest.raises(WorkflowRunFailedError, match=r"(?s)load blew up.*- load \("):
         s.execute_complete({}, event=events[0].payload)  # type: ignore[arg-type]

@@ -1,0 +1,47 @@
+"""DAG files import our operators and sensor at every parse: that must not pull in the AWS SDKs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("boto3", "botocore", "aiobotocore", "airflow.providers.amazon.aws.hooks", "moto")
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "airflow_provider_mwaas.operators.mwaa_serverless",
+        "airflow_provider_mwaas.sensors.mwaa_serverless",
+        "airflow_provider_mwaas.links.mwaa_serverless",
+        "airflow_provider_mwaas.get_provider_info",
+    ],
+)
+def test_importing_for_dag_parsing_loads_no_aws_sdk(module: str) -> None:
+    code = (
+        "import sys, json, airflow.sdk\n"
+        f"import {module}\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.startswith({HEAVY!r}))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_operator_is_constructible_and_serialisable_without_the_sdks() -> None:
+    code = """
+import sys, json
+from airflow.sdk import DAG
+from airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator
+with DAG("parse_only", schedule=None) as dag:
+    StartWorkflowRunOperator(task_id="t", workflow_arn="{{ var.value.arn }}", override_parameters={"a": "{{ ds }}"})
+from airflow.serialization.serialized_objects import DagSerialization
+DagSerialization.to_dict(dag)
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("boto3", "botocore", "aiobotocore")))))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
