@@ -2,7 +2,8 @@
 
 Each variant runs in a fresh interpreter (as a DAG-processor child would parse a file), alternating the
 variants so machine noise spreads evenly; prints medians of wall time and peak RSS, and ratios to the
-baseline. Run: ``.venv/bin/python benchmarks/parse_cost.py [--runs 15]``.
+baseline. Then lists the modules each operator import adds over ``+ BaseOperator`` (``python -X importtime``).
+Run: ``.venv/bin/python benchmarks/parse_cost.py [--runs 15] [--breakdown 12]``.
 """
 
 from __future__ import annotations
@@ -13,16 +14,25 @@ import subprocess
 import sys
 import time
 
+BASE = "import airflow.sdk"
+WITH_BASE_OPERATOR = "import airflow.sdk\nfrom airflow.sdk import BaseOperator"
+OURS = (
+    f"{WITH_BASE_OPERATOR}\n"
+    "from airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator\n"
+    "from airflow_provider_mwaas.sensors.mwaa_serverless import WorkflowRunSensor"
+)
+AMAZON = (
+    f"{WITH_BASE_OPERATOR}\n"
+    "from airflow.providers.amazon.aws.operators.mwaa_serverless import MwaaServerlessStartWorkflowRunOperator"
+)
+BASE_NAME = "import airflow.sdk"
+#: what a DAG file using any operator pays: separates BaseOperator's cost from what our modules add
+BASE_OPERATOR_NAME = "+ from airflow.sdk import BaseOperator"
 VARIANTS: dict[str, str] = {
-    "import airflow.sdk": "import airflow.sdk",
-    "+ StartWorkflowRunOperator (ours)": (
-        "import airflow.sdk\nfrom airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator\n"
-        "from airflow_provider_mwaas.sensors.mwaa_serverless import WorkflowRunSensor"
-    ),
-    "+ MwaaServerlessStartWorkflowRunOperator (amazon)": (
-        "import airflow.sdk\nfrom airflow.providers.amazon.aws.operators.mwaa_serverless import "
-        "MwaaServerlessStartWorkflowRunOperator"
-    ),
+    BASE_NAME: BASE,
+    BASE_OPERATOR_NAME: WITH_BASE_OPERATOR,
+    "+ StartWorkflowRunOperator (ours)": OURS,
+    "+ MwaaServerlessStartWorkflowRunOperator (amazon)": AMAZON,
 }
 
 
@@ -40,9 +50,30 @@ def measure_exact(code: str) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def import_breakdown(code: str, over: str, top: int) -> list[tuple[str, int, int]]:
+    """Modules ``code`` imports beyond ``over`` (``python -X importtime``): (module, self us, cumulative us).
+
+    One cold-ish run each (after the warm-up), so microseconds are indicative; the module list is exact.
+    """
+
+    def modules(snippet: str) -> dict[str, tuple[int, int]]:
+        result = subprocess.run([sys.executable, "-X", "importtime", "-c", snippet], capture_output=True, text=True)
+        found: dict[str, tuple[int, int]] = {}
+        for line in result.stderr.splitlines():
+            parts = line.removeprefix("import time:").split("|")
+            if len(parts) == 3 and parts[0].strip().isdigit():
+                found[parts[2].strip()] = (int(parts[0]), int(parts[1]))
+        return found
+
+    before, after = modules(over), modules(code)
+    added = [(name, own, cumulative) for name, (own, cumulative) in after.items() if name not in before]
+    return sorted(added, key=lambda row: -row[1])[:top]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs per variant (alternating)")
+    parser.add_argument("--breakdown", type=int, default=12, help="modules listed per import breakdown (0: none)")
     args = parser.parse_args()
 
     for code in VARIANTS.values():  # warm the OS page cache and .pyc files once
@@ -55,19 +86,31 @@ def main() -> None:
             walls[name].append(wall)
             rss[name].append(peak)
 
-    base_wall = statistics.median(walls["import airflow.sdk"])
-    base_rss = statistics.median(rss["import airflow.sdk"])
+    base_wall, base_rss = statistics.median(walls[BASE_NAME]), statistics.median(rss[BASE_NAME])
+    bo_wall, bo_rss = statistics.median(walls[BASE_OPERATOR_NAME]), statistics.median(rss[BASE_OPERATOR_NAME])
+    version = sys.version.split()[0]
+    print(f"parse_cost: {args.runs} alternating runs per variant, fresh interpreter each (python {version})")
     print(
-        f"parse_cost: {args.runs} alternating runs per variant, fresh interpreter each (python {sys.version.split()[0]})"
+        f"{'variant':50} {'wall median':>11} {'vs sdk':>7} {'vs +BaseOp':>10} {'peak RSS':>11} {'vs sdk':>10} "
+        f"{'vs +BaseOp':>10}"
     )
-    print(f"{'variant':52} {'wall median':>12} {'vs base':>9} {'peak RSS':>10} {'vs base':>10}")
     for name in VARIANTS:
-        wall = statistics.median(walls[name])
-        peak = statistics.median(rss[name])
+        wall, peak = statistics.median(walls[name]), statistics.median(rss[name])
         print(
-            f"{name:52} {wall * 1000:9.0f} ms {100 * (wall / base_wall - 1):+8.1f}% "
-            f"{peak:7.1f} MiB {peak - base_rss:+7.1f} MiB"
+            f"{name:50} {wall * 1000:8.0f} ms {100 * (wall / base_wall - 1):+6.1f}% "
+            f"{100 * (wall / bo_wall - 1):+9.1f}% "
+            f"{peak:7.1f} MiB {peak - base_rss:+6.1f} MiB {peak - bo_rss:+6.1f} MiB"
         )
+    if args.breakdown:
+        for name, code in (("ours", OURS), ("amazon", AMAZON)):
+            rows = import_breakdown(code, WITH_BASE_OPERATOR, args.breakdown)
+            total = import_breakdown(code, WITH_BASE_OPERATOR, 100_000)
+            print(
+                f"\nimports {name} adds over '+ BaseOperator': {len(total)} modules, "
+                f"{sum(row[1] for row in total) / 1000:.1f} ms self time (python -X importtime), top {len(rows)}:"
+            )
+            for module, own, cumulative in rows:
+                print(f"  {own / 1000:7.1f} ms self {cumulative / 1000:7.1f} ms cumulative  {module}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ with DAG(
         task_id="start_workflow_run",
         aws_conn_id="mwaa_serverless_default",
         workflow_arn="{{ var.value.mwaas_workflow_arn }}",
-        override_parameters={"run_date": "{{ ds }}", "triggered_by": "{{ dag.dag_id }}"},
+        override_parameters={"run_date": "{{ dag_run.run_after | ds }}", "triggered_by": "{{ dag.dag_id }}"},
         waiter_delay="{{ var.value.get('mwaas_waiter_delay', 5) }}",
         waiter_max_attempts=120,
     )

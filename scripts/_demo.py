@@ -14,11 +14,9 @@ Subcommands:
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import socket
 import sys
-import urllib.request
 from typing import Any
 
 # ------------------------------------------------------------------------------------------ emulator
@@ -26,12 +24,9 @@ from typing import Any
 
 def _control(url: str):
     """The emulator's control client for a server at ``url`` (its own HTTP control API)."""
-    from airflow_provider_mwaas import emulator
+    from airflow_provider_mwaas.emulator import EmulatorControl
 
-    control_cls = getattr(emulator, "EmulatorControl", None)
-    if control_cls is None:  # pragma: no cover - depends on the emulator package layout
-        from airflow_provider_mwaas.emulator.control import EmulatorControl as control_cls
-    return control_cls(url)
+    return EmulatorControl(url)
 
 
 def cmd_free_port(_: argparse.Namespace) -> int:
@@ -71,9 +66,7 @@ def _run_field(run: dict[str, Any], *names: str) -> Any:
 # -------------------------------------------------------------------------------------- log filter
 
 # structlog console lines: "<ts> [<level>   ] <event> [<logger>] key=value ... loc=file.py:N"
-_LINE = re.compile(
-    r"^(?P<ts>\d{4}-\d\d-\d\d[T ](?P<hms>\d\d:\d\d:\d\d))\S*\s+\[(?P<level>\w+)\s*\]\s+(?P<rest>.*)$"
-)
+_LINE = re.compile(r"^(?P<ts>\d{4}-\d\d-\d\d[T ](?P<hms>\d\d:\d\d:\d\d))\S*\s+\[(?P<level>\w+)\s*\]\s+(?P<rest>.*)$")
 _LOGGER = re.compile(r"\s+\[(?P<logger>[\w.\-]+)\]((?:\s+\S+=\S+)*)\s*$")
 _KEEP_LOGGERS = ("airflow_provider_mwaas", "mwaa", "task.stdout")
 _KEEP_TEXT = (
@@ -149,7 +142,8 @@ def cmd_filter(_: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    text = open(args.log, encoding="utf-8", errors="replace").read()
+    with open(args.log, encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
     finished = re.findall(r"DagRun Finished: (.*)", text)
     fields = dict(re.findall(r"(\w+)=([^,]+)", finished[-1])) if finished else {}
     dag_run_id = fields.get("run_id", "?")

@@ -7,8 +7,9 @@
   in-process or over HTTP.
 
 Names load lazily (moto is imported only when used); the model-driven request validation lives in
-:mod:`airflow_provider_mwaas.utils.service_model`, shared with the hook. Loading :func:`mock_mwaa_serverless` (or anything from
-:mod:`.registration`) registers the service with moto. See ``docs/emulator.md``.
+:mod:`airflow_provider_mwaas.utils.service_model`, shared with the hook. Loading
+:func:`mock_mwaa_serverless` (or anything from :mod:`.registration`) registers the service with moto.
+See ``docs/emulator.md``.
 """
 
 from __future__ import annotations

@@ -386,9 +386,7 @@ class AirflowStack:
     def _check_alive(self) -> None:
         for name, comp in self.components.items():
             if not comp.alive():
-                raise StackError(
-                    f"{name} (pid {comp.pid}) exited with {comp.proc.returncode}:\n{tail(comp.log_path)}"
-                )
+                raise StackError(f"{name} (pid {comp.pid}) exited with {comp.proc.returncode}:\n{tail(comp.log_path)}")
 
     def health(self) -> dict[str, Any]:
         resp = httpx.get(f"{self.base_url}/api/v2/monitor/health", timeout=5)
@@ -563,14 +561,12 @@ class AirflowStack:
         return self.wait_for(reached, timeout, f"{task_id} to reach {sorted(wanted)}")
 
     def event_logs(self, dag_id: str, run_id: str | None = None, event: str | None = None, **params: Any):
-        return self.get(
-            "/api/v2/eventLogs", dag_id=dag_id, run_id=run_id, event=event, limit=100, **params
-        )["event_logs"]
+        return self.get("/api/v2/eventLogs", dag_id=dag_id, run_id=run_id, event=event, limit=100, **params)[
+            "event_logs"
+        ]
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
-        return self.get(
-            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}"
-        )["value"]
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}")["value"]
 
     def set_variable(self, key: str, value: str) -> None:
         """Create or replace an Airflow Variable in the metastore (env ``AIRFLOW_VAR_*`` would win)."""
@@ -611,8 +607,22 @@ class AirflowStack:
 
 
 _LOG_NOISE_KEYS = frozenset(
-    {"event", "timestamp", "level", "logger", "sources", "filename", "lineno", "loc", "dag_id", "run_id",
-     "task_id", "ti_id", "map_index", "try_number"}
+    {
+        "event",
+        "timestamp",
+        "level",
+        "logger",
+        "sources",
+        "filename",
+        "lineno",
+        "loc",
+        "dag_id",
+        "run_id",
+        "task_id",
+        "ti_id",
+        "map_index",
+        "try_number",
+    }
 )
 
 
@@ -625,15 +635,9 @@ def _log_content_text(content: Any) -> str:
     lines = []
     for item in content:
         if isinstance(item, dict):
-            extra = {
-                k: v
-                for k, v in item.items()
-                if k not in _LOG_NOISE_KEYS
-            }
+            extra = {k: v for k, v in item.items() if k not in _LOG_NOISE_KEYS}
             line = " ".join(
-                str(part)
-                for part in (item.get("timestamp", ""), item.get("level", ""), item.get("event", ""))
-                if part
+                str(part) for part in (item.get("timestamp", ""), item.get("level", ""), item.get("event", "")) if part
             )
             if item.get("logger"):
                 line += f" [{item['logger']}]"

@@ -34,9 +34,7 @@ def test_deferral_and_triggerer_kill(stack: AirflowStack):
     stack.wait_for_task_state(DAG_ID, run_id, "wait", ["deferred"], timeout=60)
     first_triggerer = stack.components["triggerer"].log_path
     # Let the first triggerer take the trigger before killing it.
-    stack.wait_for(
-        lambda: "trigger starting" in stack.task_log(DAG_ID, run_id, "wait"), 30, "trigger to start"
-    )
+    stack.wait_for(lambda: "trigger starting" in stack.task_log(DAG_ID, run_id, "wait"), 30, "trigger to start")
     t_kill = time.monotonic()
     stack.stop_triggerer(signal.SIGKILL)
     new = stack.start_triggerer()
