@@ -29,7 +29,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Amazon MWAA Serverless",
-                "python-modules": ["airflow_provider_mwaas.operators.mwaa_serverless"],
+                "python-modules": [
+                    "airflow_provider_mwaas.operators.mwaa_serverless",
+                    "airflow_provider_mwaas.operators.mwaa_serverless_workflow",
+                ],
             }
         ],
         "hooks": [
@@ -55,6 +58,64 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "hook-class-name": "airflow_provider_mwaas.hooks.mwaa_serverless.MwaaServerlessHook",
                 "connection-type": "mwaa_serverless",
+                "hook-name": "Amazon MWAA Serverless",
+                # Declarative form (Airflow >= 3.2): custom fields are stored in ``extra`` under these
+                # plain names, which the hook maps onto the amazon provider's AWS connection extras.
+                # Every field is optional (``["string", "null"]``): a plain "string" would block Save.
+                "conn-fields": {
+                    "region_name": {
+                        "label": "AWS Region",
+                        "description": (
+                            "Region of the workflows, e.g. us-east-1. A task's region_name overrides it; "
+                            "a workflow ARN in another region is refused before any request."
+                        ),
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "role_arn": {
+                        "label": "Role ARN to assume",
+                        "description": (
+                            "Optional IAM role assumed through STS before every call, e.g. "
+                            "arn:aws:iam::222222222222:role/airflow-mwaas in the workflows' account "
+                            "(cross-account). Empty: use the keys above or boto3's default credential chain."
+                        ),
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "external_id": {
+                        "label": "External ID",
+                        "description": "The sts:ExternalId the role's trust policy requires, if it requires one.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "endpoint_url": {
+                        "label": "MWAA Serverless endpoint URL",
+                        "description": (
+                            "Only for a VPC interface endpoint or the local emulator "
+                            "(e.g. http://127.0.0.1:5050). Empty: the public regional endpoint."
+                        ),
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "sts_endpoint_url": {
+                        "label": "STS endpoint URL (role assumption)",
+                        "description": (
+                            "Where the role is assumed: an STS VPC endpoint, or the emulator's URL. "
+                            "Empty: the regional STS endpoint."
+                        ),
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "aws_session_token": {
+                        "label": "AWS Session Token",
+                        "description": "Only with temporary keys (they expire: prefer a role to assume).",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                },
+                "ui-field-behaviour": {
+                    "hidden-fields": ["host", "port", "schema"],
+                    "relabeling": {"login": "AWS Access Key ID", "password": "AWS Secret Access Key"},
+                    "placeholders": {
+                        "login": "empty: instance profile, environment or web identity credentials",
+                        "password": "empty when the Access Key ID is empty",
+                        "extra": '{"config_kwargs": {"retries": {"mode": "adaptive", "max_attempts": 20}}}',
+                    },
+                },
             }
         ],
     }

@@ -182,6 +182,23 @@ class EmulatorControl:
         )
         return result
 
+    def script_refusal(
+        self, code: str, operations: list[str] | None = None, count: int | None = 1, message: str | None = None
+    ) -> dict[str, Any]:
+        """Answer the next ``count`` requests for ``operations`` (``None``: any) with the service error
+        ``code``: ``AccessDeniedException``, ``ServiceQuotaExceededException``, ``ResourceNotFoundException``,
+        ``ValidationException`` or ``ConflictException``. Served by the service (not a fault), never retried.
+
+        :param code: the error code.
+        :param operations: operation names, e.g. ``["StartWorkflowRun"]``; ``None`` = every operation.
+        :param count: requests to refuse; ``None`` = all of them until :meth:`reset`.
+        :param message: the error's ``Message``.
+        """
+        result: dict[str, Any] = self._call(
+            "script_refusal", code=code, operations=operations, count=count, message=message
+        )
+        return result
+
     def clear_faults(self) -> dict[str, Any]:
         """Inject nothing from now on."""
         result: dict[str, Any] = self._call("clear_faults")

@@ -29,6 +29,7 @@ METHODS = (
     "set_faults",
     "clear_faults",
     "faults",
+    "script_refusal",
     "counters",
     "runs",
     "reset",

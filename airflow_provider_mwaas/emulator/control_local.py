@@ -178,6 +178,25 @@ class LocalControl:
         STATE.faults.configure(config)
         return self.faults()
 
+    def script_refusal(
+        self, code: str, operations: list[str] | None = None, count: int | None = 1, message: str | None = None
+    ) -> dict[str, Any]:
+        """Answer the next ``count`` requests for ``operations`` with the service error ``code``.
+
+        :raises ValueError: an unknown code or operation, or a count below 1.
+        """
+        from airflow_provider_mwaas.utils.service_model import operation_names
+
+        from .faults import ScriptedRefusal
+
+        if operations is not None:
+            unknown = set(operations) - set(operation_names())
+            if unknown:
+                raise ValueError(f"Unknown operations: {sorted(unknown)}")
+        refusal = ScriptedRefusal(str(code), frozenset(operations) if operations is not None else None, count, message)
+        STATE.refusals.add(refusal)
+        return {"code": refusal.code, "operations": operations, "count": count}
+
     def clear_faults(self) -> dict[str, Any]:
         """Inject nothing from now on."""
         STATE.faults.clear()

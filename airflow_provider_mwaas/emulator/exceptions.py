@@ -96,3 +96,43 @@ class InternalServerException(MWAAServerlessException):
     def __init__(self, message: str = "An internal error occurred", retry_after_seconds: int | None = None):
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+class AccessDeniedException(MWAAServerlessException):
+    """``AccessDeniedException{Message}``: the caller may not call this operation (scripted refusals)."""
+
+    code = "AccessDeniedException"
+
+    def __init__(self, message: str = "User is not authorized to perform this action"):
+        super().__init__(message)
+
+
+class ServiceQuotaExceededException(MWAAServerlessException):
+    """``ServiceQuotaExceededException{Message, ResourceId, ResourceType, ServiceCode, QuotaCode}``."""
+
+    code = "ServiceQuotaExceededException"
+
+    def __init__(
+        self, message: str = "Service quota exceeded", resource_type: str = "WorkflowRun", resource_id: str = "-"
+    ):
+        super().__init__(message)
+        self.resource_id = resource_id
+        self.resource_type = resource_type
+        self.service_code = SERVICE_CODE
+        self.quota_code = "concurrent-workflow-runs"
+
+
+def refusal(code: str, message: str | None = None) -> MWAAServerlessException:
+    """The service error for a scripted refusal of ``code`` (see :data:`.faults.REFUSAL_CODES`)."""
+    text = message or f"Scripted {code} from the MWAA Serverless emulator"
+    if code == "AccessDeniedException":
+        return AccessDeniedException(text)
+    if code == "ServiceQuotaExceededException":
+        return ServiceQuotaExceededException(text)
+    if code == "ResourceNotFoundException":
+        return ResourceNotFoundException("Workflow", "-", text)
+    if code == "ConflictException":
+        return ConflictException("WorkflowRun", "-", text)
+    if code == "ValidationException":
+        return ValidationException(text, REASON_OTHER)
+    raise ValueError(f"not a refusal code: {code!r}")

@@ -115,3 +115,66 @@ class FaultInjector:
             error = "drop"
         delay = config.latency_seconds if latency_draw < config.latency else 0.0
         return FaultDecision(error, delay, config.retry_after_seconds)
+
+
+#: Service refusals a test can script with :class:`RefusalBook` (the model's non-fault, non-throttling
+#: error shapes): the service answers them itself, they are never retried by botocore.
+REFUSAL_CODES = (
+    "AccessDeniedException",
+    "ConflictException",
+    "ResourceNotFoundException",
+    "ServiceQuotaExceededException",
+    "ValidationException",
+)
+
+
+@dataclass
+class ScriptedRefusal:
+    """Answer the next ``remaining`` requests for ``operations`` with the error ``code``.
+
+    :param code: one of :data:`REFUSAL_CODES`.
+    :param operations: operation names covered; ``None`` = every operation.
+    :param remaining: requests still to refuse; ``None`` = all of them until cleared.
+    :param message: the error's ``Message``.
+    """
+
+    code: str
+    operations: frozenset[str] | None = None
+    remaining: int | None = 1
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in REFUSAL_CODES:
+            raise ValueError(f"code must be one of {REFUSAL_CODES}, got {self.code!r}")
+        if self.remaining is not None and self.remaining < 1:
+            raise ValueError("count must be a positive number of requests, or None for all of them")
+
+
+@dataclass
+class RefusalBook:
+    """Scripted refusals, applied in the order they were added; thread-safe."""
+
+    scripts: list[ScriptedRefusal] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, refusal: ScriptedRefusal) -> None:
+        """Queue ``refusal`` after the ones already scripted."""
+        with self._lock:
+            self.scripts.append(refusal)
+
+    def take(self, operation: str) -> ScriptedRefusal | None:
+        """The refusal for one request of ``operation`` (consuming one of its count), or ``None``."""
+        with self._lock:
+            for index, refusal in enumerate(self.scripts):
+                if refusal.operations is None or operation in refusal.operations:
+                    if refusal.remaining is not None:
+                        refusal.remaining -= 1
+                        if refusal.remaining == 0:
+                            del self.scripts[index]
+                    return refusal
+        return None
+
+    def clear(self) -> None:
+        """Forget every scripted refusal."""
+        with self._lock:
+            self.scripts.clear()

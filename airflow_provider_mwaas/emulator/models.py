@@ -26,7 +26,7 @@ from moto.utilities.utils import get_partition
 
 from airflow_provider_mwaas.utils.service_model import REASON_FIELD_VALIDATION_FAILED, REASON_OTHER, service_model
 
-from .definitions import DefinitionError, TaskSpec, downstream_of, parse_definition
+from .definitions import DefinitionError, TaskSpec, downstream_of, read_definition
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
 from .outcomes import ScriptedOutcome
 from .state import STATE
@@ -453,15 +453,17 @@ class MWAAServerlessBackend(BaseBackend):
         }
 
     def _new_version(self, arn: str, params: dict[str, Any]) -> WorkflowVersion:
+        # The service snapshots the definition now: later changes to the S3 object do not affect
+        # this version (the model's DefinitionS3Location documentation).
         text = self._read_definition(params["DefinitionS3Location"])
         try:
-            tasks = parse_definition(text)
+            definition = read_definition(text)
         except DefinitionError as err:
             raise ValidationException(
                 str(err), REASON_FIELD_VALIDATION_FAILED, [{"Name": "DefinitionS3Location", "Message": str(err)[:2048]}]
             ) from err
         settings = {k: v for k, v in params.items() if k not in ("ClientToken", "Tags", "Name", "WorkflowArn")}
-        return WorkflowVersion(arn, settings, tasks, _schedule_of(text))
+        return WorkflowVersion(arn, settings, list(definition.tasks), definition.schedule)
 
     def _read_definition(self, location: dict[str, Any]) -> bytes:
         # The definition lives in moto's own S3, so tests upload it with an ordinary s3 client.
@@ -528,14 +530,22 @@ class MWAAServerlessBackend(BaseBackend):
             }
 
     def delete_workflow(self, arn: str, version_id: str | None) -> dict[str, Any]:
-        """``DeleteWorkflow``: one version, or the whole workflow (also when its last version goes)."""
+        """``DeleteWorkflow``: one version, or the whole workflow (also when its last version goes).
+
+        Deleting the latest version makes the previous one the latest. Deleting the whole workflow
+        stops its in-flight runs, as the service documents; runs stay readable through the control API.
+        """
         with self._lock:
             workflow = self._workflow(arn)
             if version_id is not None:
                 version = workflow.version(version_id)
                 workflow.versions.remove(version)
                 if workflow.versions:
+                    workflow.modified_at = utcnow()
                     return {"WorkflowArn": arn, "WorkflowVersion": version_id}
+            for run in self.runs.values():
+                if run.workflow_arn == arn:
+                    run.stop()
             del self.workflows[arn]
             return _compact({"WorkflowArn": arn, "WorkflowVersion": version_id})
 
@@ -692,20 +702,6 @@ def _task_instance_ids(tasks: list[TaskSpec]) -> dict[str, str]:
             unique, n = f"{candidate}-{n}", n + 1
         ids[spec.task_id] = unique[:255]
     return ids
-
-
-def _schedule_of(text: bytes) -> Any:
-    import yaml
-
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-    if isinstance(document, dict):
-        for candidate in (document, *(v for v in document.values() if isinstance(v, dict))):
-            if "schedule" in candidate:
-                return candidate["schedule"]
-    return None
 
 
 def _schedule_configuration(schedule: Any) -> dict[str, str] | None:

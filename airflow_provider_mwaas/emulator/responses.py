@@ -5,6 +5,7 @@ wraps the result; what every request goes through first lives in :meth:`MWAAServ
 
 1. count the request (``STATE.counters``);
 2. fault injection (:mod:`.faults`): latency, throttling, internal error, dropped connection;
+   then scripted refusals (``AccessDeniedException``, ``ServiceQuotaExceededException``...);
 3. ``unknownOperation`` / ``cannotParse`` / ``fieldValidationFailed`` (:mod:`.validation`);
 4. dispatch to the operation (moto's ``BaseResponse.call_action``).
 """
@@ -23,6 +24,7 @@ from botocore.exceptions import ConnectionClosedError
 from moto.core.exceptions import InvalidToken
 from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 from moto.core.utils import camelcase_to_underscores
+from moto.utilities.aws_headers import gen_amzn_requestid_long
 
 from airflow_provider_mwaas.utils.service_model import (
     REASON_OTHER,
@@ -31,7 +33,7 @@ from airflow_provider_mwaas.utils.service_model import (
     validate_input,
 )
 
-from .exceptions import InternalServerException, ThrottlingException, ValidationException
+from .exceptions import InternalServerException, ThrottlingException, ValidationException, refusal
 from .models import MWAAServerlessBackend, mwaaserverless_backends
 from .state import STATE
 
@@ -84,6 +86,9 @@ class MWAAServerlessResponse(BaseResponse):
 
         if not operation or not is_known_operation(operation):
             return self._error(ValidationException.unknown_operation(raw_target))
+        scripted = STATE.refusals.take(operation)
+        if scripted is not None:  # like the service's authorization/quota checks: before validation
+            return self._error(refusal(scripted.code, scripted.message))
         try:
             params = json.loads(self.body) if self.body not in (None, "", b"") else {}
         except (ValueError, UnicodeDecodeError) as err:
@@ -100,6 +105,9 @@ class MWAAServerlessResponse(BaseResponse):
 
     def _error(self, error: Exception) -> tuple[int, dict[str, str], str]:
         status, headers, body = self.serialized(ActionResult(error))
+        # Answered before moto's dispatch, which is what adds the request id to every other answer;
+        # the service sends one with every error too (users quote it to AWS support).
+        gen_amzn_requestid_long(headers)
         return status, headers, body  # type: ignore[return-value]
 
     def serialized(self, action_result: ActionResult) -> Any:

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .faults import FAULT_KINDS, FaultInjector
+from .faults import FAULT_KINDS, FaultInjector, RefusalBook
 from .outcomes import OutcomeBook
 
 
@@ -69,10 +69,12 @@ class EmulatorState:
     faults: FaultInjector = field(default_factory=FaultInjector)
     outcomes: OutcomeBook = field(default_factory=OutcomeBook)
     counters: Counters = field(default_factory=Counters)
+    refusals: RefusalBook = field(default_factory=RefusalBook)
 
     def reset(self) -> None:
-        """Forget faults, scripts, holds and counters."""
+        """Forget faults, scripts, refusals, holds and counters."""
         self.faults.clear()
+        self.refusals.clear()
         self.outcomes = OutcomeBook()
         self.counters = Counters()
 

@@ -2,69 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
-from airflow.providers.common.compat.sdk import AirflowNotFoundException
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
-from airflow_provider_mwaas.utils import run_states
+from airflow_provider_mwaas.hooks.async_calls import AsyncCallsMixin
+from airflow_provider_mwaas.hooks.base import DEFAULT_RETRIES, MwaaServerlessBaseHook, translate_client_error
+from airflow_provider_mwaas.hooks.connection_test import ConnectionTestMixin
+from airflow_provider_mwaas.hooks.workflows import WorkflowCallsMixin
 from airflow_provider_mwaas.utils.diagnostics import progress_line, run_error_message, run_state
-from airflow_provider_mwaas.utils.errors import (
-    InvalidParameterError,
-    MwaaServerlessApiError,
-    NonRetryableApiError,
-    WorkflowRunWaitTimeoutError,
-)
+from airflow_provider_mwaas.utils.errors import InvalidParameterError, WorkflowRunWaitTimeoutError
 from airflow_provider_mwaas.utils.validation import check_run_id, check_start_request
 
-#: botocore retry policy used when neither the hook's ``config``, the connection's ``config_kwargs``
-#: nor ``AWS_RETRY_MODE`` / ``AWS_MAX_ATTEMPTS`` choose one. botocore's standard mode retries
-#: ThrottlingException and InternalServerException (the model marks them retryable) with jittered
-#: exponential backoff; we raise the retries (botocore's ``max_attempts`` counts retries) from 2 to 10
-#: for fan-out workloads that get throttled.
-DEFAULT_RETRIES: dict[str, Any] = {"mode": "standard", "max_attempts": 10}
 
-#: Codes a retry of the task cannot fix, with what the user should do.
-NON_RETRYABLE_HINTS: dict[str, str] = {
-    "AccessDeniedException": "Grant the connection's identity the IAM action airflow-serverless:{action}",
-    "ResourceNotFoundException": "Check the workflow ARN, its region and account, and the run id",
-    "ValidationException": "The service refused a parameter; see the message for the field",
-    "ConflictException": (
-        "A run already exists for this ClientToken with different parameters; use the same "
-        "override_parameters/workflow_version as the first try, or another client_token"
-    ),
-    "ServiceQuotaExceededException": ("A service quota is exhausted; request an increase or wait for runs to end"),
-}
-
-
-class MwaaServerlessHook(AwsBaseHook):
+class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixin, MwaaServerlessBaseHook):
     """Interact with Amazon MWAA Serverless through boto3 (and aiobotocore in triggers).
 
     Takes the :class:`~airflow.providers.amazon.aws.hooks.base_aws.AwsBaseHook` arguments
     (``aws_conn_id``, ``region_name``, ``verify``, ``config``); ``client_type`` is fixed.
     Throttling and 5xx errors are retried by botocore's retry modes, configurable through the
     connection's ``config_kwargs`` (e.g. ``{"retries": {"mode": "adaptive", "max_attempts": 20}}``).
+    Run states (``IN_FLIGHT_STATES``, ``SUCCESS_STATES``, ``FAILURE_STATES``, ``TERMINAL_STATES``) are
+    those of :mod:`airflow_provider_mwaas.utils.run_states`.
     """
-
-    conn_type = "mwaa_serverless"
-    hook_name = "Amazon MWAA Serverless"
-
-    IN_FLIGHT_STATES = run_states.IN_FLIGHT_STATES
-    SUCCESS_STATES = run_states.SUCCESS_STATES
-    FAILURE_STATES = run_states.FAILURE_STATES
-    TERMINAL_STATES = run_states.TERMINAL_STATES
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["client_type"] = "mwaa-serverless"
-        super().__init__(*args, **kwargs)
 
     @classmethod
     def from_params(
@@ -77,49 +38,7 @@ class MwaaServerlessHook(AwsBaseHook):
         """Build a hook from the operator-level parameters (the form triggers serialise)."""
         return cls(aws_conn_id=aws_conn_id, region_name=region_name, verify=verify, config=botocore_config)
 
-    @cached_property
-    def conn_config(self) -> AwsConnectionWrapper:
-        """The connection, wrapped; an unknown connection id is an error unless it is the default.
-
-        The amazon hook silently falls back to boto3's credential chain for any missing id, which hides
-        typos; we keep that fallback only for ``aws_default`` (as on MWAA, where it often does not exist).
-        """
-        connection = None
-        if self.aws_conn_id:
-            try:
-                connection = self.get_connection(self.aws_conn_id)
-            except AirflowNotFoundException:
-                if self.aws_conn_id != self.default_conn_name:
-                    raise InvalidParameterError(
-                        "aws_conn_id", self.aws_conn_id, "the id of an existing Airflow connection, or None"
-                    ) from None
-                self.log.info("No connection %r: using boto3's default credential chain", self.aws_conn_id)
-        return AwsConnectionWrapper(
-            conn=connection, region_name=self._region_name, botocore_config=self._config, verify=self._verify
-        )
-
-    @property
-    def config(self) -> Config:
-        """The botocore config, with :data:`DEFAULT_RETRIES` when nothing else chose a retry policy."""
-        config = super().config
-        if config.retries is None and not ({"AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"} & os.environ.keys()):
-            config = config.merge(Config(retries=DEFAULT_RETRIES))
-        return config
-
-    # -- calls -------------------------------------------------------------------------------------
-
-    def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        """Call ``operation`` (e.g. ``"GetWorkflowRun"``) and translate service errors.
-
-        :return: the response without ``ResponseMetadata``.
-        """
-        method = getattr(self.conn, _snake(operation))
-        try:
-            response = method(**params)
-        except ClientError as err:
-            raise translate_client_error(operation, err) from err
-        response.pop("ResponseMetadata", None)
-        return response
+    # -- runs --------------------------------------------------------------------------------------
 
     def start_workflow_run(
         self,
@@ -187,18 +106,6 @@ class MwaaServerlessHook(AwsBaseHook):
             runs.append(run)
         return runs
 
-    def _paginate(self, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
-        return list(self._iterate(operation, key, **params))
-
-    def _iterate(self, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
-        """Yield the items of every page, through botocore's paginator (pages fetched lazily)."""
-        paginator = self.conn.get_paginator(_snake(operation))
-        try:
-            for page in paginator.paginate(**params):
-                yield from page.get(key, [])
-        except ClientError as err:
-            raise translate_client_error(operation, err) from err
-
     # -- waiting on the worker ---------------------------------------------------------------------
 
     def wait_for_workflow_run(
@@ -242,99 +149,5 @@ class MwaaServerlessHook(AwsBaseHook):
             f"running (last error message: {run_error_message(run) or 'none'})"
         )
 
-    # -- async calls (triggers) --------------------------------------------------------------------
-    # Used on the triggerer's event loop. ``async_client()`` builds the aiobotocore client in a
-    # thread (connection lookup, role assumption) and moves later credential refreshes off the loop;
-    # every call below is awaited on that client. Imports are local to keep this section self-contained.
 
-    def async_client(self) -> Any:
-        """Return an async context manager yielding an aiobotocore ``mwaa-serverless`` client.
-
-        Usage: ``async with hook.async_client() as client: await hook.get_workflow_run_async(client, ...)``.
-        The client carries the hook's region, ``verify``, endpoint and botocore config (retries included).
-        """
-        import contextlib
-
-        @contextlib.asynccontextmanager
-        async def _client() -> Any:
-            creator = await self.get_async_conn()  # sync parts (connection, STS) run in a worker thread
-            async with creator as client:
-                self._offload_sync_credential_refresh(client)
-                yield client
-
-        return _client()
-
-    @staticmethod
-    def _offload_sync_credential_refresh(client: Any) -> None:
-        """Run a refreshable credential's sync refresh (STS AssumeRole, web identity) in a thread.
-
-        The amazon hook gives aiobotocore refreshable credentials whose ``refresh_using`` is a sync
-        boto3 STS call; aiobotocore would run it on the event loop, blocking every trigger of the
-        triggerer while STS answers (apache/airflow#33091 territory). Wrapping it keeps the loop free.
-        """
-        import asyncio
-        import inspect
-
-        credentials: Any = getattr(getattr(client, "_request_signer", None), "_credentials", None)
-        refresh = getattr(credentials, "_refresh_using", None)
-        if refresh is None or inspect.iscoroutinefunction(refresh):
-            return
-
-        async def refresh_in_thread() -> Any:
-            return await asyncio.to_thread(refresh)
-
-        credentials._refresh_using = refresh_in_thread
-
-    async def _call_async(self, client: Any, operation: str, **params: Any) -> dict[str, Any]:
-        try:
-            response = await getattr(client, _snake(operation))(**params)
-        except ClientError as err:
-            raise translate_client_error(operation, err) from err
-        response.pop("ResponseMetadata", None)
-        return response
-
-    async def get_workflow_run_async(self, client: Any, workflow_arn: str, run_id: str) -> dict[str, Any]:
-        """Async GetWorkflowRun on ``client`` (from :meth:`async_client`)."""
-        check_run_id(run_id)
-        return await self._call_async(client, "GetWorkflowRun", WorkflowArn=workflow_arn, RunId=run_id)
-
-    async def stop_workflow_run_async(self, client: Any, workflow_arn: str, run_id: str) -> dict[str, Any]:
-        """Async StopWorkflowRun on ``client`` (from :meth:`async_client`)."""
-        check_run_id(run_id)
-        return await self._call_async(client, "StopWorkflowRun", WorkflowArn=workflow_arn, RunId=run_id)
-
-    async def list_task_instances_async(self, client: Any, workflow_arn: str, run_id: str) -> list[dict[str, Any]]:
-        """Async ListTaskInstances (all pages) on ``client`` (from :meth:`async_client`)."""
-        check_run_id(run_id)
-        paginator = client.get_paginator("list_task_instances")
-        items: list[dict[str, Any]] = []
-        try:
-            async for page in paginator.paginate(WorkflowArn=workflow_arn, RunId=run_id):
-                items.extend(page.get("TaskInstances", []))
-        except ClientError as err:
-            raise translate_client_error("ListTaskInstances", err) from err
-        return items
-
-    # -- end of async calls (triggers) ---------------------------------------------------------------
-
-
-def translate_client_error(operation: str, err: ClientError) -> MwaaServerlessApiError:
-    """Turn a botocore ClientError into our exception, keeping code, message and request id."""
-    error = err.response.get("Error", {})
-    code = str(error.get("Code", "Unknown"))
-    message = str(error.get("Message", "")) or str(err)
-    request_id = err.response.get("ResponseMetadata", {}).get("RequestId")
-    hint = NON_RETRYABLE_HINTS.get(code)
-    if hint is not None:
-        return NonRetryableApiError(operation, code, message, request_id, hint.format(action=operation))
-    return MwaaServerlessApiError(operation, code, message, request_id)
-
-
-def _snake(operation: str) -> str:
-    """``StartWorkflowRun`` -> ``start_workflow_run`` (boto3's method naming)."""
-    from botocore import xform_name
-
-    return xform_name(operation)
-
-
-__all__ = ["InvalidParameterError", "MwaaServerlessHook", "translate_client_error"]
+__all__ = ["DEFAULT_RETRIES", "InvalidParameterError", "MwaaServerlessHook", "translate_client_error"]

@@ -21,7 +21,7 @@ from airflow_provider_mwaas.utils.aws_params import (
 from airflow_provider_mwaas.utils.client_token import derive_client_token
 from airflow_provider_mwaas.utils.diagnostics import describe_run_failure, failed_task_instances, run_state
 from airflow_provider_mwaas.utils.run_states import FAILURE_STATES, IN_FLIGHT_STATES, TERMINAL_STATES
-from airflow_provider_mwaas.utils.validation import check_positive_int, check_start_request
+from airflow_provider_mwaas.utils.validation import check_arn_region, check_positive_int, check_start_request
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -100,6 +100,19 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
         self.stop_on_kill = stop_on_kill
         self._run_id: str | None = None
 
+    def _do_render_template_fields(
+        self, parent: Any, template_fields: Any, context: Context, jinja_env: Any, seen_oids: set[int]
+    ) -> None:
+        """Render, then mask the rendered override parameters at once.
+
+        Airflow stores the rendered fields (``rendered_task_instance_fields``, redacted with the secrets
+        masker) and may log them before ``execute`` runs, so masking in ``execute`` would be too late.
+        This hook is the one both plain and mapped (unmapped at run time) operators render through.
+        """
+        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
+        if parent is self:
+            _mask_override_parameters(self.override_parameters)
+
     # -- execute -----------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> str:
@@ -110,6 +123,7 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
         waiter_delay = check_positive_int("waiter_delay", self.waiter_delay, minimum=0)
         waiter_max_attempts = check_positive_int("waiter_max_attempts", self.waiter_max_attempts)
         _ = self.hook.conn_config  # resolve the connection now: an unknown id fails before any request
+        check_arn_region(self.workflow_arn, self.hook.conn_region_name)  # cross-region mistakes, before any request
 
         run_id, token, state = self._start_or_attach(context, override_parameters)
         self._run_id = run_id
@@ -120,6 +134,7 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
 
         if not self.wait_for_completion:
             ti.xcom_push(key="status", value=state)
+            self._add_asset_event_extra(context, run_id, state, self.workflow_version)
             return run_id
         if self.deferrable:
             self._defer(run_id, waiter_delay, waiter_max_attempts)
@@ -211,6 +226,7 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
             run_id = str((event or {}).get("run_id"))
         state = handle_workflow_run_event(event, run_id=run_id, workflow_arn=self.workflow_arn, log=self.log)
         context["ti"].xcom_push(key="status", value=state)
+        self._add_asset_event_extra(context, run_id, state, None)
         return run_id
 
     def _finish(self, context: Context, run_id: str, run: dict[str, Any]) -> str:
@@ -226,7 +242,38 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
             self.log.error("%s", message)
             raise WorkflowRunFailedError(message)
         self.log.info("Workflow run %s succeeded", run_id)
+        self._add_asset_event_extra(context, run_id, state, run.get("WorkflowVersion"))
         return run_id
+
+    # -- asset events ------------------------------------------------------------------------------
+
+    def _add_asset_event_extra(self, context: Context, run_id: str, state: str, workflow_version: str | None) -> None:
+        """Put the run into the asset events Airflow emits for this task's ``Asset`` outlets on success.
+
+        The extra (``workflow_arn``, ``workflow_version``, ``run_id``, ``state``) lets a downstream DAG
+        scheduled on the asset find the remote run (``triggering_asset_events``). Keys a task set
+        itself are kept. ``AssetAlias`` outlets are left to the user (they need a concrete asset).
+        """
+        from airflow.sdk import Asset
+
+        assets = [outlet for outlet in self.outlets if isinstance(outlet, Asset)]
+        if not assets:
+            return
+        version = workflow_version or self.workflow_version or self._run_version(run_id)
+        extra = {"workflow_arn": self.workflow_arn, "workflow_version": version, "run_id": run_id, "state": state}
+        for asset in assets:
+            context["outlet_events"][asset].extra.update(extra)
+
+    def _run_version(self, run_id: str) -> str | None:
+        """The version a run executed (the latest at its start when none was given), or ``None``.
+
+        Never raises: the run already succeeded, and failing now would make a retry start a new run.
+        """
+        try:
+            return self.hook.get_workflow_run(self.workflow_arn, run_id).get("WorkflowVersion")
+        except Exception:
+            self.log.warning("Could not read run %s's workflow version for its asset event", run_id, exc_info=True)
+            return None
 
     def _persist_link(self, context: Context, run_id: str) -> None:
         WorkflowRunLink.persist(context, self.workflow_arn, run_id)
@@ -300,11 +347,37 @@ class StopWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
         return state
 
 
-def _mask_override_parameters(override_parameters: dict[str, Any] | None) -> None:
-    """Register override parameter values with Airflow's secrets masker (the model marks them sensitive)."""
-    if not override_parameters:
+def _mask_override_parameters(override_parameters: Any) -> None:
+    """Register override parameter values with Airflow's secrets masker (the model marks them sensitive).
+
+    Takes the validated dict, or the rendered field as it stands (a dict, or a string holding a JSON
+    object); anything else is left to validation, whose error redacts the value.
+    """
+    if isinstance(override_parameters, str):
+        import json
+
+        try:
+            override_parameters = json.loads(override_parameters)
+        except ValueError:
+            return
+    if not isinstance(override_parameters, dict) or not override_parameters:
         return
     from airflow.sdk.log import mask_secret
 
-    for key, value in override_parameters.items():
-        mask_secret(value, name=key)
+    # Each string leaf is registered without a name: Airflow's masker only registers a named value when
+    # the name looks sensitive ("password", "token"...), and a nested dict is registered under its keys,
+    # so ``mask_secret(value, name=key)`` left e.g. {"target": "<secret>"} unmasked. Every value is
+    # sensitive here. (Strings shorter than the masker's minimum length are skipped by Airflow.)
+    for leaf in _string_leaves(override_parameters):
+        mask_secret(leaf)
+
+
+def _string_leaves(value: Any) -> list[str]:
+    """Every string inside ``value`` (dict values and list items, at any depth)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _string_leaves(item)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _string_leaves(item)]
+    return []

@@ -5,11 +5,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_mwaas.utils import error_kinds
+from airflow_provider_mwaas.triggers.coalescing import watch
+from airflow_provider_mwaas.utils.error_kinds import (  # noqa: F401  (re-exported names)
+    EXPIRED_CREDENTIAL_CODES,
+    MAX_BACKOFF_FACTOR,
+    MAX_CONSECUTIVE_TRANSIENT_FAILURES,
+    error_codes_by_kind,
+)
+from airflow_provider_mwaas.triggers.shared_clients import SharedClient, client_pool
 from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
 from airflow_provider_mwaas.utils.diagnostics import (
     failed_task_instances,
@@ -24,28 +33,29 @@ from airflow_provider_mwaas.utils.validation import check_positive_int, check_ru
 
 #: States in which the run has no task instances yet: progress is not worth a ListTaskInstances call.
 _NOT_STARTED_STATES = frozenset({"STARTING", "QUEUED"})
-#: A wait's sleep grows (x2 per consecutive transient failure) up to this multiple of waiter_delay.
-MAX_BACKOFF_FACTOR = 8
-#: Consecutive transient failures (5xx, timeouts, dropped connections, each already retried by botocore)
-#: after which the wait ends with an "error" event. Throttling never ends the wait.
-MAX_CONSECUTIVE_TRANSIENT_FAILURES = 5
 
 
-@lru_cache(maxsize=1)
-def _error_codes_by_kind() -> tuple[frozenset[str], frozenset[str]]:
-    """(throttling codes, other transient codes), read from the service model's ``retryable`` traits."""
-    from airflow_provider_mwaas.utils.service_model import service_model
+@dataclass
+class _WaitState:
+    """What one wait has seen so far."""
 
-    throttling, transient = {"Throttling", "TooManyRequestsException"}, {"OperationTimeoutException"}
-    for shape in service_model().error_shapes:
-        retryable = shape.metadata.get("retryable")
-        if retryable is not None:
-            (throttling if retryable.get("throttling") else transient).add(shape.name)
-    return frozenset(throttling), frozenset(transient)
+    state: str = "UNKNOWN"
+    last_line: str | None = None
+    progress_state: str | None = None  # the state whose task progress was last read
+    factor: int = 1
+    transient_failures: int = 0
 
 
 class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
-    """Poll GetWorkflowRun with aiobotocore until the run ends, then yield ONE event.
+    """Wait with aiobotocore until the run ends, then yield ONE event.
+
+    Every trigger of the triggerer's event loop with the same connection parameters shares one client
+    (:mod:`~airflow_provider_mwaas.triggers.shared_clients`). With ``coalesce=True`` (the default) the
+    triggers waiting on runs of one workflow with the same ``waiter_delay`` share one ListWorkflowRuns
+    poll per interval, with a GetWorkflowRun fallback for runs the listing did not show
+    (:mod:`~airflow_provider_mwaas.triggers.coalescing`); task-instance progress is then read when the
+    run changes state after the trigger first saw it. ``coalesce=False`` polls GetWorkflowRun (and
+    progress) per run per interval.
 
     The event's schema is documented in :mod:`airflow_provider_mwaas.utils.trigger_events`; read it with
     :func:`~airflow_provider_mwaas.utils.trigger_events.handle_workflow_run_event`.
@@ -63,6 +73,7 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
     :param success_states: run states that end the wait with ``status="success"`` (default SUCCESS).
     :param failure_states: run states that end it with ``status="failure"``; a terminal state not in
         ``success_states`` is a failure too, since it can never change.
+    :param coalesce: share one ListWorkflowRuns poll with the other triggers on the same workflow.
     :param aws_conn_id: the Airflow AWS connection; ``None`` uses boto3's default credential chain.
     :param region_name: AWS region, overriding the connection's.
     :param verify: TLS verification (``False`` or a CA bundle path), overriding the connection's.
@@ -80,6 +91,7 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
         stop_on_kill: bool = True,
         success_states: Iterable[str] | None = None,
         failure_states: Iterable[str] | None = None,
+        coalesce: bool = True,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -94,6 +106,7 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
         self.deadline = float(deadline) if deadline is not None else time.time() + self.wait_window
         self.stop_on_kill = bool(stop_on_kill)
         self.success_states, self.failure_states = check_target_states(success_states, failure_states)
+        self.coalesce = bool(coalesce)
         self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
         self._ended = False  # set once the run is seen in a terminal state: nothing left to stop
 
@@ -115,6 +128,7 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
                 "stop_on_kill": self.stop_on_kill,
                 "success_states": sorted(self.success_states),
                 "failure_states": sorted(self.failure_states),
+                "coalesce": self.coalesce,
                 **self.hook_params,
             },
         )
@@ -126,8 +140,6 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
         yield TriggerEvent(event)
 
     async def _wait(self) -> dict[str, Any]:
-        throttling_codes, transient_codes = _error_codes_by_kind()
-        state, last_line, factor, transient_failures = "UNKNOWN", None, 1, 0
         self.log.info(
             "Waiting for workflow run %s of %s (poll every %ss, deadline in %.0fs)",
             self.run_id,
@@ -135,71 +147,144 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
             self.waiter_delay,
             self.deadline - time.time(),
         )
+        seen = _WaitState()
         try:
-            async with self.hook.async_client() as client:
-                while True:
-                    try:
-                        run = await self.hook.get_workflow_run_async(client, self.workflow_arn, self.run_id)
-                    except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
-                        code = getattr(err, "code", type(err).__name__)
-                        if isinstance(err, NonRetryableApiError) or (
-                            isinstance(err, MwaaServerlessApiError) and code not in throttling_codes | transient_codes
-                        ):
-                            return self._error_event(state, err)
-                        if code not in throttling_codes:
-                            transient_failures += 1
-                            if transient_failures >= MAX_CONSECUTIVE_TRANSIENT_FAILURES:
-                                return self._error_event(state, err)
-                        factor = min(factor * 2, MAX_BACKOFF_FACTOR)
-                        self.log.warning(
-                            "Workflow run %s: GetWorkflowRun failed (%s), still waiting; next poll in %ss",
-                            self.run_id,
-                            err,
-                            self.waiter_delay * factor,
-                        )
-                    else:
-                        factor, transient_failures = 1, 0
-                        state = run_state(run)
-                        line = await self._progress(client, state)
-                        if line != last_line:
-                            self.log.info("Workflow run %s: %s", self.run_id, line)
-                            last_line = line
-                        if state in TERMINAL_STATES:
-                            self._ended = True
-                        if state in self.success_states:
-                            return self._event("success", state, f"Workflow run {self.run_id} ended: {state}")
-                        if state in self.failure_states or state in TERMINAL_STATES:
-                            return await self._failure_event(client, run, state)
-                    remaining = self.deadline - time.time()
-                    if remaining <= 0:
-                        return self._event(
-                            "timeout",
-                            state,
-                            f"Deadline reached (waiter_delay {self.waiter_delay}s x waiter_max_attempts "
-                            f"{self.waiter_max_attempts}).",
-                        )
-                    await asyncio.sleep(min(self.waiter_delay * factor, remaining))
+            async with client_pool().lease(self.hook_params, self._make_hook) as shared:
+                await shared.client()  # built off the loop; a bad connection ends the wait here
+                if self.coalesce:
+                    return await self._wait_coalesced(shared, seen)
+                return await self._wait_polling(shared, seen)
         except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
             # building the client failed (connection lookup, role assumption, bad endpoint)
-            return self._error_event(state, err)
+            return self._error_event(seen.state, err)
 
-    async def _progress(self, client: Any, state: str) -> str:
+    async def _wait_coalesced(self, shared: SharedClient, seen: _WaitState) -> dict[str, Any]:
+        """Take this run's result from the workflow's shared poller after each of its polls."""
+        async with watch(shared, self.workflow_arn, self.run_id, self.waiter_delay) as watcher:
+            while True:
+                remaining = self.deadline - time.time()
+                result = await watcher.next(remaining) if remaining > 0 else None
+                if result is None:
+                    return self._timeout_event(seen.state)
+                if result.error is not None:
+                    event = self._on_failed_poll(seen, result.error, result.operation, result.next_poll_in)
+                else:
+                    seen.transient_failures = 0
+                    event = await self._on_state(shared, seen, str(result.state), result.run)
+                if event is not None:
+                    return event
+
+    async def _wait_polling(self, shared: SharedClient, seen: _WaitState) -> dict[str, Any]:
+        """GetWorkflowRun for this run alone every ``waiter_delay`` seconds (longer while backing off)."""
+        while True:
+            run: dict[str, Any] | None = None
+            try:
+                run = await self._call(shared, shared.hook.get_workflow_run_async)
+            except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
+                seen.factor = min(seen.factor * 2, error_kinds.MAX_BACKOFF_FACTOR)
+                event = self._on_failed_poll(seen, err, "GetWorkflowRun", self.waiter_delay * seen.factor)
+            else:
+                seen.factor, seen.transient_failures = 1, 0
+                seen.progress_state = None  # progress on every poll, as this path always did
+                event = await self._on_state(shared, seen, run_state(run), run)
+            if event is not None:
+                return event
+            remaining = self.deadline - time.time()
+            if remaining <= 0:
+                return self._timeout_event(seen.state)
+            await asyncio.sleep(min(self.waiter_delay * seen.factor, remaining))
+
+    def _make_hook(self) -> Any:
+        """A hook for this trigger's parameters (only the first trigger of a shared client builds one)."""
+        from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
+
+        return MwaaServerlessHook.from_params(**self.hook_params)
+
+    def _on_failed_poll(
+        self, seen: _WaitState, err: BaseException, operation: str, next_poll_in: float
+    ) -> dict[str, Any] | None:
+        """An error event when ``err`` ends the wait; else log it and keep waiting (``None``)."""
+        throttling_codes, transient_codes = error_codes_by_kind()
+        code = getattr(err, "code", type(err).__name__)
+        if isinstance(err, NonRetryableApiError) or (
+            isinstance(err, MwaaServerlessApiError) and code not in throttling_codes | transient_codes
+        ):
+            return self._error_event(seen.state, err, operation)
+        if code not in throttling_codes:
+            seen.transient_failures += 1
+            if seen.transient_failures >= error_kinds.MAX_CONSECUTIVE_TRANSIENT_FAILURES:
+                return self._error_event(seen.state, err, operation)
+        self.log.warning(
+            "Workflow run %s: %s failed (%s), still waiting; next poll in %ss",
+            self.run_id,
+            operation,
+            err,
+            round(next_poll_in, 1),
+        )
+        return None
+
+    async def _on_state(
+        self, shared: SharedClient, seen: _WaitState, state: str, run: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """Log progress; return the final event when ``state`` ends the wait, else ``None``."""
+        seen.state = state
+        if state != seen.progress_state:
+            # coalesced, the first sight of a run logs its state alone: N triggers (re)started together
+            # would otherwise send N ListTaskInstances at once; progress is read on its next change
+            first_sight = seen.progress_state is None and self.coalesce and state not in TERMINAL_STATES
+            seen.progress_state = state
+            line = progress_line(state, None) if first_sight else await self._progress(shared, state)
+            if line != seen.last_line:
+                self.log.info("Workflow run %s: %s", self.run_id, line)
+                seen.last_line = line
+        if state in TERMINAL_STATES:
+            self._ended = True
+        if state in self.success_states:
+            return self._event("success", state, f"Workflow run {self.run_id} ended: {state}")
+        if state in self.failure_states or state in TERMINAL_STATES:
+            return await self._failure_event(shared, run, state)
+        return None
+
+    async def _call(self, shared: SharedClient, method: Any) -> Any:
+        """``method(client, workflow_arn, run_id)`` on the shared client; expired credentials rebuild it."""
+        async with shared.use() as client:
+            try:
+                return await method(client, self.workflow_arn, self.run_id)
+            except MwaaServerlessApiError as err:
+                if err.code in EXPIRED_CREDENTIAL_CODES:
+                    shared.invalidate(client)
+                raise
+
+    async def _progress(self, shared: SharedClient, state: str) -> str:
         if state in _NOT_STARTED_STATES:
             return progress_line(state, None)
         try:
-            tis = await self.hook.list_task_instances_async(client, self.workflow_arn, self.run_id)
+            tis = await self._call(shared, shared.hook.list_task_instances_async)
         except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
             self.log.debug("Workflow run %s: no task-instance progress (%s)", self.run_id, err)
             return progress_line(state, None)
         return progress_line(state, tis)
 
-    async def _failure_event(self, client: Any, run: dict[str, Any], state: str) -> dict[str, Any]:
+    async def _failure_event(self, shared: SharedClient, run: dict[str, Any] | None, state: str) -> dict[str, Any]:
+        if run is None:  # the state came from the listing, which has no ErrorMessage
+            try:
+                run = await self._call(shared, shared.hook.get_workflow_run_async)
+            except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
+                self.log.warning("Workflow run %s: could not read its error message (%s)", self.run_id, err)
+                run = {}
         try:
-            tis = await self.hook.list_task_instances_async(client, self.workflow_arn, self.run_id)
+            tis = await self._call(shared, shared.hook.list_task_instances_async)
         except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
             self.log.warning("Workflow run %s: could not list task instances (%s)", self.run_id, err)
             tis = []
         return self._event("failure", state, run_error_message(run), failed=failed_task_instances(tis))
+
+    def _timeout_event(self, state: str) -> dict[str, Any]:
+        return self._event(
+            "timeout",
+            state,
+            f"Deadline reached (waiter_delay {self.waiter_delay}s x waiter_max_attempts {self.waiter_max_attempts}).",
+        )
 
     def _event(
         self,
@@ -221,7 +306,7 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
             error=error,
         )
 
-    def _error_event(self, state: str, err: BaseException) -> dict[str, Any]:
+    def _error_event(self, state: str, err: BaseException, operation: str = "GetWorkflowRun") -> dict[str, Any]:
         if isinstance(err, MwaaServerlessApiError):
             error = {
                 "operation": err.operation,
@@ -232,7 +317,7 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
             }
         else:
             error = {
-                "operation": "GetWorkflowRun",
+                "operation": operation,
                 "code": type(err).__name__,
                 "message": str(err),
                 "request_id": None,

@@ -8,8 +8,10 @@ what it accepts and the value, with override parameters always redacted (the mod
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -113,3 +115,48 @@ def check_positive_int(field: str, value: Any, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidParameterError(field, value, f"an integer >= {minimum}")
     return value
+
+
+def check_arn_region(workflow_arn: str, region_name: str | None, field: str = "workflow_arn") -> None:
+    """Refuse a workflow ARN whose region or partition is not the client's, before any request.
+
+    The service is regional: a client in ``us-east-1`` asked about an ``eu-west-1`` workflow answers
+    ``ResourceNotFoundException``, which reads like a typo in the ARN. ``region_name`` is the region the
+    client will use (task ``region_name``, else the connection's); when it is ``None`` boto3 takes
+    ``AWS_DEFAULT_REGION``, and with neither the check is skipped (boto3 may still find a region in a
+    config file, which we cannot see without building the client).
+
+    :param workflow_arn: an ARN already checked against the model's pattern.
+    :param region_name: the client's region.
+    """
+    region_name = region_name or os.environ.get("AWS_DEFAULT_REGION") or None
+    parts = workflow_arn.split(":")
+    if region_name is None or len(parts) < 6:
+        return
+    arn_partition, arn_region = parts[1], parts[3]
+    if arn_region != region_name:
+        raise InvalidParameterError(
+            field,
+            workflow_arn,
+            f"a workflow in the client's region {region_name}; this ARN is in {arn_region}. Set region_name="
+            f"{arn_region!r} on the task (or AWS Region on the connection), or use the workflow's ARN in {region_name}",
+        )
+    partition = _partition_of(region_name)
+    if partition is not None and arn_partition != partition:
+        raise InvalidParameterError(
+            field,
+            workflow_arn,
+            f"an ARN of partition {partition!r} (region {region_name}); this ARN says {arn_partition!r}",
+        )
+
+
+@functools.lru_cache(maxsize=32)
+def _partition_of(region_name: str) -> str | None:
+    """The AWS partition botocore's endpoint data gives ``region_name`` (``None`` when unknown)."""
+    from botocore.loaders import create_loader
+    from botocore.regions import EndpointResolver
+
+    try:
+        return str(EndpointResolver(create_loader().load_data("endpoints")).get_partition_for_region(region_name))
+    except Exception:  # an unknown region: the service call will say so
+        return None

@@ -128,8 +128,8 @@ async def test_unreachable_endpoint_ends_with_error_event_not_a_hang(
         "run-1",
         botocore_config={"retries": {"mode": "standard", "max_attempts": 1}, "connect_timeout": 1},
     )
-    monkeypatch.setattr("airflow_provider_mwaas.triggers.mwaa_serverless.MAX_BACKOFF_FACTOR", 1)
-    monkeypatch.setattr("airflow_provider_mwaas.triggers.mwaa_serverless.MAX_CONSECUTIVE_TRANSIENT_FAILURES", 2)
+    monkeypatch.setattr("airflow_provider_mwaas.utils.error_kinds.MAX_BACKOFF_FACTOR", 1)
+    monkeypatch.setattr("airflow_provider_mwaas.utils.error_kinds.MAX_CONSECUTIVE_TRANSIENT_FAILURES", 2)
     event = await only_event(trigger)
     assert event["status"] == "error"
     assert event["error"]["retryable"] is True
@@ -149,13 +149,18 @@ async def test_throttling_absorbed_by_botocore_retries_still_succeeds(
     assert emulator.control.counters()["injected"].get("throttle", 0) > 0
 
 
+@pytest.mark.parametrize(("coalesce", "operation"), [(True, "ListWorkflowRuns"), (False, "GetWorkflowRun")])
 async def test_throttling_that_escapes_botocore_lengthens_the_wait_instead_of_ending_it(
-    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any, coalesce: bool, operation: str
 ) -> None:
     run_id = start_run()
-    emulator.control.set_faults(throttle=0.5, operations=["GetWorkflowRun"], seed=3)
+    emulator.control.set_faults(throttle=0.5, operations=[operation], seed=3)
     trigger = make_trigger(
-        aws_conn_env, workflow_arn, run_id, botocore_config={"retries": {"mode": "standard", "max_attempts": 1}}
+        aws_conn_env,
+        workflow_arn,
+        run_id,
+        coalesce=coalesce,
+        botocore_config={"retries": {"mode": "standard", "max_attempts": 1}},
     )
     with structlog.testing.capture_logs() as logs:
         event = await only_event(trigger)
@@ -163,7 +168,10 @@ async def test_throttling_that_escapes_botocore_lengthens_the_wait_instead_of_en
     assert emulator.control.counters()["injected"].get("throttle", 0) > 0
     warnings = [entry["event"] for entry in logs if entry["log_level"] == "warning"]
     assert warnings, "the escaped ThrottlingException was logged"
-    assert all("ThrottlingException" in w and "still waiting; next poll in " in w for w in warnings)
+    assert all(
+        f"{operation} failed" in w and "ThrottlingException" in w and "still waiting; next poll in " in w
+        for w in warnings
+    )
 
 
 async def test_state_changes_and_task_progress_are_logged_once_each(
@@ -179,7 +187,9 @@ async def test_state_changes_and_task_progress_are_logged_once_each(
     assert progress[0] in {"STARTING", "QUEUED"}
     assert any(line.startswith("RUNNING: ") and line.endswith("task instances done") for line in progress)
     assert progress[-1] == "SUCCESS: 3/3 task instances done"
-    assert emulator.control.counters()["requests"]["GetWorkflowRun"] > len(progress), "polled more than logged"
+    requests = emulator.control.counters()["requests"]
+    polls = requests.get("ListWorkflowRuns", 0) + requests.get("GetWorkflowRun", 0)
+    assert polls > len(progress), "polled more than logged"
     assert len(progress) == len(set(progress)), "a line is logged only when the state or progress changes"
 
 
@@ -196,6 +206,7 @@ def test_serialize_round_trips_every_argument_including_the_hook_params() -> Non
         stop_on_kill=False,
         success_states=["RUNNING", "SUCCESS"],
         failure_states=["FAILED"],
+        coalesce=False,
         aws_conn_id="my_conn",
         region_name="cn-north-1",
         verify="/etc/ssl/ca.pem",
@@ -226,6 +237,7 @@ def test_serialized_kwargs_hold_no_credentials(aws_conn_env: str) -> None:
         "stop_on_kill",
         "success_states",
         "failure_states",
+        "coalesce",
         "aws_conn_id",
         "region_name",
         "verify",

@@ -1,0 +1,102 @@
+"""Workflow calls: create, update, get, delete and list workflows and their versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_mwaas.hooks.base import MwaaServerlessBaseHook
+
+
+class WorkflowCallsMixin(MwaaServerlessBaseHook):
+    """CreateWorkflow, UpdateWorkflow, GetWorkflow, DeleteWorkflow, ListWorkflows, ListWorkflowVersions."""
+
+    # CreateWorkflow, UpdateWorkflow, GetWorkflow, DeleteWorkflow, ListWorkflows, ListWorkflowVersions.
+    # Each request is checked whole against the service model first (InvalidParameterError naming the
+    # parameter), then sent through call()/_iterate(), so errors translate as for the run calls.
+    # ``settings`` are the optional members by their Python names (utils.workflow_params.WORKFLOW_MEMBERS):
+    # description, engine_version, trigger_mode, logging_configuration, network_configuration, and on
+    # create also encryption_configuration, tags, client_token.
+
+    def create_workflow(
+        self, name: str, definition_s3_location: dict[str, Any], role_arn: str, **settings: Any
+    ) -> dict[str, Any]:
+        """CreateWorkflow: a new workflow whose first version runs the YAML at ``definition_s3_location``.
+
+        :param name: unique per account and region.
+        :param definition_s3_location: ``{"Bucket", "ObjectKey", "VersionId"?}``; the service snapshots it.
+        :param role_arn: the IAM role the workflow's tasks run as.
+        :return: ``WorkflowArn``, ``WorkflowVersion``, ``CreatedAt``, ``Warnings``...
+        """
+        from airflow_provider_mwaas.utils.workflow_params import workflow_request
+
+        request = workflow_request(
+            "CreateWorkflow",
+            workflow_name=name,
+            definition_s3_location=definition_s3_location,
+            role_arn=role_arn,
+            **settings,
+        )
+        return self.call("CreateWorkflow", **request)
+
+    def update_workflow(
+        self, workflow_arn: str, definition_s3_location: dict[str, Any], role_arn: str, **settings: Any
+    ) -> dict[str, Any]:
+        """UpdateWorkflow: every call makes a new version, which becomes the latest (not idempotent).
+
+        :return: ``WorkflowArn``, ``WorkflowVersion`` (the new one), ``ModifiedAt``, ``Warnings``.
+        """
+        from airflow_provider_mwaas.utils.workflow_params import workflow_request
+
+        request = workflow_request(
+            "UpdateWorkflow",
+            workflow_arn=workflow_arn,
+            definition_s3_location=definition_s3_location,
+            role_arn=role_arn,
+            **settings,
+        )
+        return self.call("UpdateWorkflow", **request)
+
+    def get_workflow(self, workflow_arn: str, workflow_version: str | None = None) -> dict[str, Any]:
+        """GetWorkflow: the latest version's settings, or those of ``workflow_version``."""
+        from airflow_provider_mwaas.utils.workflow_params import workflow_request
+
+        request = workflow_request("GetWorkflow", workflow_arn=workflow_arn, workflow_version=workflow_version)
+        return self.call("GetWorkflow", **request)
+
+    def delete_workflow(self, workflow_arn: str, workflow_version: str | None = None) -> dict[str, Any]:
+        """DeleteWorkflow: one version, or (``workflow_version=None``) the workflow and all its versions."""
+        from airflow_provider_mwaas.utils.workflow_params import workflow_request
+
+        request = workflow_request("DeleteWorkflow", workflow_arn=workflow_arn, workflow_version=workflow_version)
+        return self.call("DeleteWorkflow", **request)
+
+    def list_workflows(self) -> list[dict[str, Any]]:
+        """Every workflow of the account and region (``WorkflowSummary``, all pages)."""
+        return self._paginate("ListWorkflows", "Workflows")
+
+    def find_workflow(self, name: str) -> dict[str, Any] | None:
+        """The ``WorkflowSummary`` of the workflow named ``name``, or ``None`` (pages read only as far as needed)."""
+        from airflow_provider_mwaas.utils.validation import check_model_member
+
+        check_model_member("workflow_name", "CreateWorkflow", "Name", name, required=True)
+        return next((w for w in self._iterate("ListWorkflows", "Workflows") if w.get("Name") == name), None)
+
+    def list_workflow_versions(self, workflow_arn: str) -> list[dict[str, Any]]:
+        """Every version of a workflow (``WorkflowVersionSummary``, all pages)."""
+        from airflow_provider_mwaas.utils.workflow_params import workflow_request
+
+        request = workflow_request("ListWorkflowVersions", workflow_arn=workflow_arn)
+        return self._paginate("ListWorkflowVersions", "WorkflowVersions", **request)
+
+    def s3_client(self) -> Any:
+        """A boto3 S3 client on this hook's session, endpoint, TLS and retry settings (for definitions).
+
+        Same credentials (role assumption included) as the MWAA Serverless calls; the connection's
+        ``endpoint_url`` applies unless its ``service_config`` gives S3 its own.
+        """
+        return self.get_session(region_name=self.region_name).client(
+            "s3",
+            endpoint_url=self.conn_config.get_service_endpoint_url(service_name="s3"),
+            config=self.config,
+            verify=self.verify,
+        )

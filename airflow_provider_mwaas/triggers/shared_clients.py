@@ -1,0 +1,182 @@
+"""One aiobotocore client per AWS connection, shared by every trigger of a triggerer's event loop.
+
+The upstream design (one hook, session and client per trigger) costs about 1 MiB of RSS per waiting
+task and queues every client's creation behind one worker thread. Here the triggers of one event loop
+that use the same connection parameters lease ONE client:
+
+* The key is ``(aws_conn_id, region_name, verify, botocore_config)``: everything a trigger carries
+  that decides the endpoint, the credentials and the client's config. Different connection ids never
+  share a client, even when they hold the same credentials.
+* The client is built once, off the event loop (connection lookup, secrets backend, STS AssumeRole run
+  in a thread); triggers arriving meanwhile await the same build.
+* Credentials: refreshable ones (assumed roles) are refreshed by aiobotocore under its own lock, in a
+  thread (see ``MwaaServerlessHook._offload_sync_credential_refresh``), once for all users. Credentials
+  the service reports expired (``error_kinds.EXPIRED_CREDENTIAL_CODES``) make the entry :meth:`invalidate` its
+  client: the next call rebuilds it from the connection, and the old one is closed once no call uses it.
+* The client is closed when its last user leaves; its HTTP pool is sized by
+  :data:`SHARED_POOL_CONNECTIONS` (unless the connection or ``botocore_config`` sets one).
+
+State lives per process and per event loop (tests and ``asyncio.run`` create fresh loops; a forked
+child never reuses its parent's sockets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import weakref
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
+
+#: HTTP connections per shared client. Coalesced polling needs about one per poller and per fallback
+#: or progress call in flight; 50 keeps 1,000 waits on one connection from queueing on the pool.
+SHARED_POOL_CONNECTIONS = 50
+
+ClientKey = tuple[Any, ...]
+_log = logging.getLogger(__name__)
+
+
+def client_key(hook_params: dict[str, Any]) -> ClientKey:
+    """The sharing key of a trigger's ``hook_params`` (``botocore_config`` compared by value)."""
+    config = hook_params.get("botocore_config")
+    return (
+        hook_params.get("aws_conn_id"),
+        hook_params.get("region_name"),
+        hook_params.get("verify"),
+        json.dumps(config, sort_keys=True, default=repr) if config is not None else None,
+    )
+
+
+class SharedClient:
+    """One client for one key, leased by triggers; see the module docstring.
+
+    :param key: the sharing key.
+    :param make_hook: builds a hook for the key; the hook builds the client (in a thread) and makes the calls.
+    """
+
+    def __init__(self, key: ClientKey, make_hook: Callable[[], MwaaServerlessHook]) -> None:
+        self.key = key
+        self._make_hook = make_hook
+        self.hook = make_hook()
+        self.users = 0
+        self.builds = 0  # clients built so far (1 unless credentials expired)
+        self._client: Any = None
+        self._creator: Any = None
+        self._building: asyncio.Future[Any] | None = None
+        self._in_flight: dict[int, int] = {}  # id(client) -> calls using it
+        self._retired: dict[int, Any] = {}  # id(client) -> creator, closed when its calls end
+        self._closing: set[asyncio.Future[None]] = set()
+
+    async def client(self) -> Any:
+        """The current client, built (once, off the loop) if there is none."""
+        if self._client is not None:
+            return self._client
+        if self._building is None:
+            self._building = asyncio.ensure_future(self._build())
+        try:
+            return await asyncio.shield(self._building)
+        finally:
+            if self._building is not None and self._building.done():
+                self._building = None
+
+    async def _build(self) -> Any:
+        if self.builds:  # a rebuild: a new hook re-reads the connection (the old one cached its credentials)
+            self.hook = self._make_hook()
+        creator = await asyncio.to_thread(self.hook.async_client_creator, SHARED_POOL_CONNECTIONS)
+        client = await self.hook.open_async_client(creator)
+        self._client, self._creator = client, creator
+        self.builds += 1
+        return client
+
+    @contextlib.asynccontextmanager
+    async def use(self) -> AsyncIterator[Any]:
+        """Yield the client for one call; a client retired meanwhile is closed once its calls end."""
+        client = await self.client()
+        self._in_flight[id(client)] = self._in_flight.get(id(client), 0) + 1
+        try:
+            yield client
+        finally:
+            left = self._in_flight[id(client)] = self._in_flight[id(client)] - 1
+            if left == 0:
+                del self._in_flight[id(client)]
+                creator = self._retired.pop(id(client), None)
+                if creator is not None:
+                    await _close(creator)
+
+    def invalidate(self, client: Any) -> None:
+        """``client``'s credentials expired: the next :meth:`client` builds a new one from the connection."""
+        if client is None or client is not self._client:
+            return  # another user already replaced it
+        _log.info("Credentials of the shared MWAA Serverless client for %r expired: rebuilding it", self.key[0])
+        creator, self._client, self._creator = self._creator, None, None
+        if self._in_flight.get(id(client)):
+            self._retired[id(client)] = creator
+        else:
+            closing = asyncio.ensure_future(_close(creator))
+            self._closing.add(closing)  # keep a reference until it is done
+            closing.add_done_callback(self._closing.discard)
+
+    async def close(self) -> None:
+        """Close every client of this entry (its last user left)."""
+        creators = [self._creator, *self._retired.values()]
+        self._client = self._creator = None
+        self._retired.clear()
+        if self._building is not None and not self._building.done():
+            self._building.cancel()
+        for creator in creators:
+            if creator is not None:
+                await _close(creator)
+
+
+async def _close(creator: Any) -> None:
+    try:
+        await creator.__aexit__(None, None, None)
+    except Exception:  # closing must never fail a trigger
+        _log.debug("Closing a shared MWAA Serverless client failed", exc_info=True)
+
+
+class ClientPool:
+    """The shared clients of one event loop in one process."""
+
+    def __init__(self) -> None:
+        self.entries: dict[ClientKey, SharedClient] = {}
+
+    @contextlib.asynccontextmanager
+    async def lease(
+        self, hook_params: dict[str, Any], make_hook: Callable[[], MwaaServerlessHook]
+    ) -> AsyncIterator[SharedClient]:
+        """Hold the shared client for ``hook_params`` (built on first :meth:`SharedClient.client`).
+
+        :param hook_params: the trigger's ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``.
+        :param make_hook: builds a hook for those parameters; called only if this lease creates the entry.
+        """
+        key = client_key(hook_params)
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.entries[key] = SharedClient(key, make_hook)
+        entry.users += 1
+        try:
+            yield entry
+        finally:
+            entry.users -= 1
+            if entry.users == 0 and self.entries.get(key) is entry:
+                del self.entries[key]
+                await entry.close()
+
+
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, ClientPool]] = weakref.WeakKeyDictionary()
+
+
+def client_pool() -> ClientPool:
+    """The running event loop's pool in this process (created on first use)."""
+    loop = asyncio.get_running_loop()
+    found = _pools.get(loop)
+    if found is None or found[0] != os.getpid():
+        found = _pools[loop] = (os.getpid(), ClientPool())
+    return found[1]

@@ -1,0 +1,35 @@
+"""The benchmark commands run end to end at tiny sizes (behaviour only: no figures are judged)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def test_triggerer_density_runs_every_design_and_prints_its_table() -> None:
+    command = [sys.executable, str(REPO_ROOT / "benchmarks" / "triggerer_density.py")]
+    command += ["--n", "5", "--delay", "1", "--window", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=170)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [
+        line.split()[:2]
+        for line in result.stdout.splitlines()
+        if line.split()[:2] in (["upstream", "5"], ["shared", "5"], ["ours", "5"])
+    ]
+    assert rows == [["upstream", "5"], ["shared", "5"], ["ours", "5"]]
+    assert "ours      N=    5: ListWorkflowRuns" in result.stdout
+
+
+def test_parse_cost_compares_every_variant() -> None:
+    command = [sys.executable, str(REPO_ROOT / "benchmarks" / "parse_cost.py"), "--runs", "1", "--breakdown", "3"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=170)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for variant in ("import airflow.sdk", "+ from airflow.sdk import BaseOperator", "(ours)", "(amazon)"):
+        assert variant in result.stdout
+    assert "imports ours adds over '+ BaseOperator'" in result.stdout

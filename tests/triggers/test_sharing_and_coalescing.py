@@ -1,0 +1,320 @@
+"""Shared clients and coalesced polling keep every guarantee of the single-run trigger (emulator, HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import threading
+import time
+from typing import Any
+
+import boto3
+import pytest
+import structlog
+from airflow.triggers.base import TriggerEvent
+
+from airflow_provider_mwaas.triggers import coalescing, shared_clients
+from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
+from airflow_provider_mwaas.triggers.shared_clients import client_pool
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def client(emulator: Any) -> Any:
+    return boto3.client("mwaa-serverless", region_name="us-east-1", endpoint_url=emulator.url)
+
+
+@pytest.fixture
+def start_run(client: Any, workflow_arn: str) -> Any:
+    def start(arn: str = workflow_arn) -> str:
+        return str(client.start_workflow_run(WorkflowArn=arn)["RunId"])
+
+    return start
+
+
+def make_trigger(conn_id: str, workflow_arn: str, run_id: str, **kwargs: Any) -> WorkflowRunCompletedTrigger:
+    params: dict[str, Any] = {"waiter_delay": 1, "waiter_max_attempts": 30, "aws_conn_id": conn_id}
+    params.update(kwargs)
+    return WorkflowRunCompletedTrigger(workflow_arn=workflow_arn, run_id=run_id, **params)
+
+
+async def only_event(trigger: WorkflowRunCompletedTrigger) -> dict[str, Any]:
+    events = [event async for event in trigger.run()]
+    assert len(events) == 1
+    assert isinstance(events[0], TriggerEvent)
+    payload: dict[str, Any] = events[0].payload
+    return payload
+
+
+def add_connection(monkeypatch: pytest.MonkeyPatch, conn_id: str, url: str, key: str = "testing") -> str:
+    conn = {
+        "conn_type": "aws",
+        "login": key,
+        "password": "testing",
+        "extra": {"region_name": "us-east-1", "endpoint_url": url},
+    }
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+    return conn_id
+
+
+async def until(condition: Any, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.05)
+
+
+def without_timing(event: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in event.items() if key != "waited_seconds"}
+
+
+# -- events are the single-run path's ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        None,
+        {"status": "FAILED", "error_message": "load blew up", "failed_tasks": ["load"]},
+        {"status": "TIMEOUT", "error_message": "run took too long"},
+    ],
+    ids=["success", "failed", "timeout-state"],
+)
+async def test_coalesced_events_are_identical_to_the_single_run_path(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any, outcome: dict[str, Any] | None
+) -> None:
+    events = {}
+    for coalesce in (False, True):
+        if outcome:
+            emulator.control.script_outcome(workflow_arn, **outcome)
+        run_id = start_run()
+        event = await only_event(make_trigger(aws_conn_env, workflow_arn, run_id, coalesce=coalesce))
+        assert event["run_id"] == run_id
+        events[coalesce] = json.loads(json.dumps(without_timing(event)).replace(run_id, "<run>"))
+    assert events[True] == events[False]
+    assert events[True]["status"] == ("success" if outcome is None else "failure")
+
+
+async def test_deadline_means_the_same_when_coalesced(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any
+) -> None:
+    emulator.control.hold(workflow_arn=workflow_arn)
+    trigger = make_trigger(aws_conn_env, workflow_arn, start_run(), waiter_max_attempts=3)
+    event = await only_event(trigger)
+    assert (event["status"], event["state"]) == ("timeout", "RUNNING")
+    assert abs(time.time() - trigger.deadline) < 1.5
+    assert 2.5 <= event["waited_seconds"] < 4.5
+
+
+# -- requests -------------------------------------------------------------------------------------------------
+
+
+async def test_waits_on_one_workflow_share_one_listing_per_poll_and_one_client(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any
+) -> None:
+    run_ids = [start_run() for _ in range(30)]
+    triggers = [make_trigger(aws_conn_env, workflow_arn, run_id) for run_id in run_ids]
+    tasks = [asyncio.ensure_future(only_event(trigger)) for trigger in triggers]
+    await until(lambda: len(coalescing.pollers()) == 1)
+    (poller,) = coalescing.pollers().values()
+    (entry,) = client_pool().entries.values()
+    events = await asyncio.gather(*tasks)
+    assert [event["status"] for event in events] == ["success"] * 30
+    requests = emulator.control.counters()["requests"]
+    assert requests["ListWorkflowRuns"] == poller.polls, "one ListWorkflowRuns per poll, for all 30 runs"
+    assert requests.get("GetWorkflowRun", 0) == 0
+    assert entry.builds == 1
+    assert client_pool().entries == {} and coalescing.pollers() == {}, "the last user closed the client"
+
+
+async def test_a_run_missing_from_the_listing_still_completes_through_get_workflow_run(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(coalescing, "PAGE_SIZE", 1)
+    monkeypatch.setattr(coalescing, "EXTRA_PAGES", 0)
+    watched = start_run()
+    emulator.control.hold(workflow_arn=workflow_arn)
+    start_run()  # a newer run nobody here watches fills the only page read
+    event = await only_event(make_trigger(aws_conn_env, workflow_arn, watched))
+    assert (event["status"], event["run_id"]) == ("success", watched)
+    requests = emulator.control.counters()["requests"]
+    assert requests["GetWorkflowRun"] >= 3, "the fallback saw the run through its states"
+    assert requests["ListWorkflowRuns"] >= 1
+
+
+async def test_runs_added_and_finished_while_polling_each_get_their_own_event(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any
+) -> None:
+    emulator.control.hold(workflow_arn=workflow_arn)
+    held = start_run()
+    first = asyncio.ensure_future(only_event(make_trigger(aws_conn_env, workflow_arn, held)))
+    await until(lambda: len(coalescing.pollers()) == 1)
+    (poller,) = coalescing.pollers().values()
+    await until(lambda: poller.polls >= 2)
+    emulator.control.release(workflow_arn=workflow_arn)
+    late = start_run()  # joins the running poller
+    assert (await only_event(make_trigger(aws_conn_env, workflow_arn, late)))["status"] == "success"
+    emulator.control.release(run_id=held)
+    assert (await first)["status"] == "success"
+
+
+# -- churn ----------------------------------------------------------------------------------------------------
+
+
+async def test_a_trigger_cancelled_mid_poll_leaves_the_others_running(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any
+) -> None:
+    emulator.control.hold(workflow_arn=workflow_arn)
+    run_ids = [start_run() for _ in range(3)]
+    emulator.control.set_faults(latency=1.0, latency_seconds=0.8, operations=["ListWorkflowRuns"])
+    tasks = [asyncio.ensure_future(only_event(make_trigger(aws_conn_env, workflow_arn, r))) for r in run_ids]
+    await until(lambda: len(coalescing.pollers()) == 1)
+    (poller,) = coalescing.pollers().values()
+    await until(lambda: poller.polls >= 2)  # a listing is in flight (0.8 s of latency)
+    tasks[0].cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await tasks[0]
+    assert set(poller.watchers) == set(run_ids[1:])
+    emulator.control.clear_faults()
+    for run_id in run_ids[1:]:
+        emulator.control.release(run_id=run_id)
+    events = await asyncio.gather(*tasks[1:])
+    assert [(e["status"], e["run_id"]) for e in events] == [("success", r) for r in run_ids[1:]]
+    runs = {run["RunId"]: run["Status"] for run in emulator.control.runs(workflow_arn)}
+    assert runs[run_ids[0]] == "RUNNING", "cancelling a wait (triggerer shutdown) never stops the run"
+
+
+async def test_triggers_recreated_after_a_restart_resume_on_a_fresh_poller(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any
+) -> None:
+    emulator.control.hold(workflow_arn=workflow_arn)
+    run_ids = [start_run() for _ in range(3)]
+    triggers = [make_trigger(aws_conn_env, workflow_arn, r) for r in run_ids]
+    tasks = [asyncio.ensure_future(only_event(trigger)) for trigger in triggers]
+    await until(lambda: sum(p.polls for p in coalescing.pollers().values()) >= 2)
+    for task in tasks:
+        task.cancel()  # the triggerer shuts down
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert coalescing.pollers() == {} and client_pool().entries == {}, "nothing outlives its triggers"
+
+    recreated = [WorkflowRunCompletedTrigger(**trigger.serialize()[1]) for trigger in triggers]
+    assert [t.deadline for t in recreated] == [t.deadline for t in triggers]
+    emulator.control.release(workflow_arn=workflow_arn)
+    events = await asyncio.gather(*(only_event(t) for t in recreated))
+    assert [(e["status"], e["run_id"]) for e in events] == [("success", r) for r in run_ids]
+
+
+# -- throttling -------------------------------------------------------------------------------------------------
+
+
+async def test_throttled_coalesced_poll_lengthens_every_wait_and_none_ends(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any
+) -> None:
+    run_ids = [start_run() for _ in range(3)]
+    emulator.control.set_faults(throttle=0.5, operations=["ListWorkflowRuns"], seed=3)
+    no_retries = {"retries": {"mode": "standard", "max_attempts": 1}}
+    triggers = [make_trigger(aws_conn_env, workflow_arn, r, botocore_config=no_retries) for r in run_ids]
+    with structlog.testing.capture_logs() as logs:
+        events = await asyncio.gather(*(only_event(t) for t in triggers))
+    assert [e["status"] for e in events] == ["success"] * 3
+    assert emulator.control.counters()["injected"]["throttle"] > 0
+    warnings = [entry["event"] for entry in logs if entry["log_level"] == "warning"]
+    assert warnings and all("ListWorkflowRuns failed" in w and "ThrottlingException" in w for w in warnings)
+    assert emulator.control.counters()["requests"].get("GetWorkflowRun", 0) == 0, "no fan-out under throttling"
+
+
+# -- client sharing -------------------------------------------------------------------------------------------
+
+
+async def test_different_connections_never_share_a_client(
+    emulator: Any, workflow_arn: str, start_run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.control.hold(workflow_arn=workflow_arn)
+    first = add_connection(monkeypatch, "mwaas_team_a", emulator.url)
+    second = add_connection(monkeypatch, "mwaas_team_b", emulator.url)  # same endpoint and keys
+    specs = [(first, {}), (first, {}), (second, {}), (first, {"botocore_config": {"read_timeout": 30}})]
+    tasks = [
+        asyncio.ensure_future(only_event(make_trigger(conn, workflow_arn, start_run(), **kw))) for conn, kw in specs
+    ]
+    await until(lambda: len(client_pool().entries) == 3 and all(e._client for e in client_pool().entries.values()))
+    entries = client_pool().entries
+    assert {(key[0], key[3]) for key in entries} == {(first, None), (first, '{"read_timeout": 30}'), (second, None)}
+    assert entries[shared_clients.client_key({"aws_conn_id": first})].users == 2
+    clients = [entry._client for entry in entries.values()]
+    assert len({id(c) for c in clients}) == 3
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert client_pool().entries == {}
+
+
+async def test_expired_credentials_rebuild_the_shared_client_from_the_connection(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
+
+    conn_id = add_connection(monkeypatch, "mwaas_rotating", emulator.url, key="AKIDOLD")
+    params = {"aws_conn_id": conn_id, "region_name": None, "verify": None, "botocore_config": None}
+    async with client_pool().lease(params, lambda: MwaaServerlessHook.from_params(**params)) as shared:
+        old = await shared.client()
+        assert old._request_signer._credentials.access_key == "AKIDOLD"
+        add_connection(monkeypatch, conn_id, emulator.url, key="AKIDNEW")  # the connection was rotated
+        async with shared.use() as in_flight:
+            shared.invalidate(in_flight)  # what an ExpiredTokenException answer does
+            shared.invalidate(in_flight)  # a second user seeing the same error changes nothing more
+            new = await shared.client()
+            assert new is not old
+            assert new._request_signer._credentials.access_key == "AKIDNEW"
+            assert shared._retired, "the old client stays open while a call still uses it"
+        assert not shared._retired, "...and is closed once that call ends"
+        await new.list_workflows()
+        assert shared.builds == 2
+
+
+async def test_refreshable_credentials_are_refreshed_once_off_the_loop_for_all_sharers(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiobotocore.credentials import AioRefreshableCredentials
+
+    from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
+
+    refresh_threads: list[int] = []
+
+    def sync_refresh() -> dict[str, str]:  # the amazon hook's assumed-role refresh is a sync STS call
+        refresh_threads.append(threading.get_ident())
+        time.sleep(0.2)
+        expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+        return {"access_key": "testing", "secret_key": "testing", "token": "testing", "expiry_time": expiry.isoformat()}
+
+    conn_id = add_connection(monkeypatch, "mwaas_role", emulator.url)
+    params = {"aws_conn_id": conn_id, "region_name": None, "verify": None, "botocore_config": None}
+    async with client_pool().lease(params, lambda: MwaaServerlessHook.from_params(**params)) as shared:
+        client = await shared.client()
+        expired = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)
+        client._request_signer._credentials = AioRefreshableCredentials.create_from_metadata(
+            metadata={"access_key": "old", "secret_key": "old", "token": "old", "expiry_time": expired.isoformat()},
+            refresh_using=sync_refresh,
+            method="sts-assume-role",
+        )
+        MwaaServerlessHook._offload_sync_credential_refresh(client)
+
+        async def call() -> None:
+            async with shared.use() as c:
+                await c.list_workflows()
+
+        await asyncio.gather(*(call() for _ in range(20)))
+    assert len(refresh_threads) == 1, "twenty concurrent users, one refresh"
+    assert threading.get_ident() not in refresh_threads
+
+
+# -- per loop -------------------------------------------------------------------------------------------------
+
+
+def test_shared_state_belongs_to_one_event_loop() -> None:
+    async def state() -> tuple[Any, Any]:
+        return client_pool(), coalescing.pollers()
+
+    first, second = asyncio.run(state()), asyncio.run(state())
+    assert first[0] is not second[0] and first[1] is not second[1]
