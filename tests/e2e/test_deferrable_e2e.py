@@ -17,6 +17,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -211,12 +212,8 @@ def test_triggerer_killed_while_deferred(stack: AirflowStack, emulator, diagnose
     stack.wait_for_task_state(DAG_ID, run_id, START_TASK, ["deferred"], timeout=60)
     # The first triggerer has taken the trigger and is polling the service.
     stack.wait_for(lambda: len(stack.trigger_log_files(DAG_ID, run_id, START_TASK)) == 1, 30, "trigger to start")
-    polls = emulator.control.counters()["requests"].get("GetWorkflowRun", 0)
-    stack.wait_for(
-        lambda: emulator.control.counters()["requests"].get("GetWorkflowRun", 0) > polls,
-        30,
-        "the trigger to poll GetWorkflowRun",
-    )
+    polls = _status_polls(emulator)
+    stack.wait_for(lambda: _status_polls(emulator) > polls, 30, "the trigger to poll the run's status")
 
     stops_before = emulator.control.counters()["requests"].get("StopWorkflowRun", 0)
     t_kill = time.monotonic()
@@ -245,3 +242,9 @@ def test_triggerer_killed_while_deferred(stack: AirflowStack, emulator, diagnose
     assert stack.task_states(DAG_ID, run_id)[START_TASK] == "success"
     assert len(emulator.control.runs(arn)) == 1, "a second workflow run was started"
     print(f"trigger moved to the new triggerer {moved_after:.1f}s after {sig.name}")
+
+
+def _status_polls(emulator: Any) -> int:
+    """Requests that read a run's status: coalesced listings (ListWorkflowRuns) and GetWorkflowRun."""
+    requests = emulator.control.counters()["requests"]
+    return requests.get("ListWorkflowRuns", 0) + requests.get("GetWorkflowRun", 0)
