@@ -21,7 +21,7 @@ def test_readme_emulator_example_runs_as_written(airflow_db: Path, monkeypatch: 
     from tests.airflow_runs import _serialize
 
     namespace: dict[str, Any] = {}
-    exec(compile(_example("emulator"), str(README), "exec"), namespace)  # noqa: S102 (our own README)
+    exec(compile(_example("emulator"), str(README), "exec"), namespace)
     monkeypatch.delenv("AIRFLOW_CONN_MWAAS", raising=False)
 
     real_test = namespace["DAG"].test

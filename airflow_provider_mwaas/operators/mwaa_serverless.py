@@ -10,14 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import conf
 
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
-from airflow_provider_mwaas.utils.aws_params import (
-    DEFAULT_CONN_ID,
-    MwaaServerlessHookMixin,
-    aws_template_fields,
-)
+from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
+from airflow_provider_mwaas.utils.aws_params import aws_template_fields
 from airflow_provider_mwaas.utils.client_token import derive_client_token
 from airflow_provider_mwaas.utils.diagnostics import describe_run_failure, failed_task_instances, run_state
 from airflow_provider_mwaas.utils.run_states import FAILURE_STATES, IN_FLIGHT_STATES, TERMINAL_STATES
@@ -35,7 +32,7 @@ def _default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
-class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
+class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
     """Start an MWAA Serverless workflow run exactly once per task try-generation, and wait for it.
 
     The ClientToken is derived from (dag_id, task_id, run_id, map_index), so a retry whose earlier run
@@ -66,7 +63,6 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
         "workflow_arn", "workflow_version", "override_parameters", "client_token", "waiter_delay", "waiter_max_attempts"
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"override_parameters": "json", "botocore_config": "json"}
-    ui_color = "#ff9900"
     operator_extra_links = (WorkflowRunLink(),)
 
     def __init__(
@@ -81,14 +77,9 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
         waiter_max_attempts: int | str = 720,
         deferrable: bool | None = None,
         stop_on_kill: bool = True,
-        aws_conn_id: str | None = DEFAULT_CONN_ID,
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
         self.workflow_arn = workflow_arn
         self.workflow_version = workflow_version
         self.override_parameters = override_parameters
@@ -290,7 +281,7 @@ class StartWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
             self.log.exception("Could not stop workflow run %s", self._run_id)
 
 
-class StopWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
+class StopWorkflowRunOperator(MwaaServerlessBaseOperator):
     """Stop an MWAA Serverless workflow run (a no-op for a run that already ended).
 
     :param workflow_arn: ARN of the workflow. (templated)
@@ -310,14 +301,9 @@ class StopWorkflowRunOperator(MwaaServerlessHookMixin, BaseOperator):
         wait_for_completion: bool = True,
         waiter_delay: int = 10,
         waiter_max_attempts: int = 60,
-        aws_conn_id: str | None = DEFAULT_CONN_ID,
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
         self.workflow_arn = workflow_arn
         self.run_id = run_id
         self.wait_for_completion = wait_for_completion

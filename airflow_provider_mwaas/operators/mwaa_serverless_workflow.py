@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin, aws_template_fields
+from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
+from airflow_provider_mwaas.utils.aws_params import aws_template_fields
 from airflow_provider_mwaas.utils.definition_store import (
     DEFAULT_PREFIX,
     check_bucket,
@@ -52,7 +52,7 @@ class InvalidWorkflowDefinitionError(InvalidParameterError):
         super().__init__(field, value, f"a YAML workflow definition that parses and names its tasks; {where}")
 
 
-class DeployWorkflowOperator(MwaaServerlessHookMixin, BaseOperator):
+class DeployWorkflowOperator(MwaaServerlessBaseOperator):
     """Create or update an MWAA Serverless workflow from a YAML definition, only when something changed.
 
     1. Every input is checked (against the service model where it has a rule) and the definition is
@@ -121,7 +121,6 @@ class DeployWorkflowOperator(MwaaServerlessHookMixin, BaseOperator):
         "tags": "json",
         "botocore_config": "json",
     }
-    ui_color = "#ff9900"
 
     def __init__(
         self,
@@ -139,14 +138,9 @@ class DeployWorkflowOperator(MwaaServerlessHookMixin, BaseOperator):
         network_configuration: dict[str, Any] | None = None,
         encryption_configuration: dict[str, Any] | None = None,
         tags: dict[str, str] | None = None,
-        aws_conn_id: str | None = DEFAULT_CONN_ID,
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
         self.workflow_name = workflow_name
         self.role_arn = role_arn
         self.definition_file = definition_file
@@ -322,7 +316,7 @@ class DeployWorkflowOperator(MwaaServerlessHookMixin, BaseOperator):
             raise InvalidWorkflowDefinitionError(field, value, err.reason, err.line, err.column, str(err)) from None
 
 
-class DeleteWorkflowOperator(MwaaServerlessHookMixin, BaseOperator):
+class DeleteWorkflowOperator(MwaaServerlessBaseOperator):
     """Delete an MWAA Serverless workflow (all its versions), or one version of it.
 
     Deleting the whole workflow also stops its running executions (the service's documented behaviour).
@@ -342,7 +336,6 @@ class DeleteWorkflowOperator(MwaaServerlessHookMixin, BaseOperator):
     """
 
     template_fields: Sequence[str] = aws_template_fields("workflow_arn", "workflow_name", "workflow_version")
-    ui_color = "#ff9900"
 
     def __init__(
         self,
@@ -351,14 +344,9 @@ class DeleteWorkflowOperator(MwaaServerlessHookMixin, BaseOperator):
         workflow_name: str | None = None,
         workflow_version: str | None = None,
         missing_ok: bool = True,
-        aws_conn_id: str | None = DEFAULT_CONN_ID,
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
         self.workflow_arn = workflow_arn
         self.workflow_name = workflow_name
         self.workflow_version = workflow_version

@@ -32,10 +32,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_mwaas.utils import error_kinds
-from airflow_provider_mwaas.utils.error_kinds import EXPIRED_CREDENTIAL_CODES, error_codes_by_kind
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient
+from airflow_provider_mwaas.utils import error_kinds
 from airflow_provider_mwaas.utils.diagnostics import run_state
+from airflow_provider_mwaas.utils.error_kinds import EXPIRED_CREDENTIAL_CODES, error_codes_by_kind
 from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError, NonRetryableApiError
 
 #: ListWorkflowRuns page size (the service's maximum).

@@ -10,21 +10,21 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_mwaas.utils import error_kinds
 from airflow_provider_mwaas.triggers.coalescing import watch
-from airflow_provider_mwaas.utils.error_kinds import (  # noqa: F401  (re-exported names)
-    EXPIRED_CREDENTIAL_CODES,
-    MAX_BACKOFF_FACTOR,
-    MAX_CONSECUTIVE_TRANSIENT_FAILURES,
-    error_codes_by_kind,
-)
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient, client_pool
+from airflow_provider_mwaas.utils import error_kinds
 from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
 from airflow_provider_mwaas.utils.diagnostics import (
     failed_task_instances,
     progress_line,
     run_error_message,
     run_state,
+)
+from airflow_provider_mwaas.utils.error_kinds import (  # noqa: F401  (re-exported names)
+    EXPIRED_CREDENTIAL_CODES,
+    MAX_BACKOFF_FACTOR,
+    MAX_CONSECUTIVE_TRANSIENT_FAILURES,
+    error_codes_by_kind,
 )
 from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError, NonRetryableApiError
 from airflow_provider_mwaas.utils.run_states import TERMINAL_STATES
