@@ -8,45 +8,16 @@ import os
 import time
 from typing import Any
 
-import boto3
 import pytest
 import structlog
 from airflow.serialization.serialized_objects import BaseSerialization
-from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
+from tests.triggers.conftest import make_trigger, only_event
 
 pytestmark = pytest.mark.timeout(120)
 
 CLASSPATH = "airflow_provider_mwaas.triggers.mwaa_serverless.WorkflowRunCompletedTrigger"
-
-
-@pytest.fixture
-def client(emulator: Any) -> Any:
-    return boto3.client("mwaa-serverless", region_name="us-east-1", endpoint_url=emulator.url)
-
-
-@pytest.fixture
-def start_run(client: Any, workflow_arn: str) -> Any:
-    def start() -> str:
-        return str(client.start_workflow_run(WorkflowArn=workflow_arn)["RunId"])
-
-    return start
-
-
-def make_trigger(aws_conn_env: str, workflow_arn: str, run_id: str, **kwargs: Any) -> WorkflowRunCompletedTrigger:
-    params: dict[str, Any] = {"waiter_delay": 1, "waiter_max_attempts": 30, "aws_conn_id": aws_conn_env}
-    params.update(kwargs)
-    return WorkflowRunCompletedTrigger(workflow_arn=workflow_arn, run_id=run_id, **params)
-
-
-async def only_event(trigger: WorkflowRunCompletedTrigger) -> dict[str, Any]:
-    """Run the trigger to its end and return the payload of its single event."""
-    events = [event async for event in trigger.run()]
-    assert len(events) == 1
-    assert isinstance(events[0], TriggerEvent)
-    payload: dict[str, Any] = events[0].payload
-    return payload
 
 
 # -- outcomes ----------------------------------------------------------------------------------------

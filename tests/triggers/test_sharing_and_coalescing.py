@@ -9,43 +9,15 @@ import threading
 import time
 from typing import Any
 
-import boto3
 import pytest
 import structlog
-from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_mwaas.triggers import coalescing, shared_clients
 from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
 from airflow_provider_mwaas.triggers.shared_clients import client_pool
+from tests.triggers.conftest import make_trigger, only_event
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def client(emulator: Any) -> Any:
-    return boto3.client("mwaa-serverless", region_name="us-east-1", endpoint_url=emulator.url)
-
-
-@pytest.fixture
-def start_run(client: Any, workflow_arn: str) -> Any:
-    def start(arn: str = workflow_arn) -> str:
-        return str(client.start_workflow_run(WorkflowArn=arn)["RunId"])
-
-    return start
-
-
-def make_trigger(conn_id: str, workflow_arn: str, run_id: str, **kwargs: Any) -> WorkflowRunCompletedTrigger:
-    params: dict[str, Any] = {"waiter_delay": 1, "waiter_max_attempts": 30, "aws_conn_id": conn_id}
-    params.update(kwargs)
-    return WorkflowRunCompletedTrigger(workflow_arn=workflow_arn, run_id=run_id, **params)
-
-
-async def only_event(trigger: WorkflowRunCompletedTrigger) -> dict[str, Any]:
-    events = [event async for event in trigger.run()]
-    assert len(events) == 1
-    assert isinstance(events[0], TriggerEvent)
-    payload: dict[str, Any] = events[0].payload
-    return payload
 
 
 def add_connection(monkeypatch: pytest.MonkeyPatch, conn_id: str, url: str, key: str = "testing") -> str:
