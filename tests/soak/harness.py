@@ -291,7 +291,8 @@ def _drive(
             ctl.release(workflow_arn=arns["arn_crash"])
             released = True
         runs = db.dag_runs()
-        progress = f"{dict(sorted(states.items()))} dag runs {Counter(runs.values())}"
+        # a task instance not scheduled yet has no state (None): sort by text
+        progress = f"{dict(sorted(states.items(), key=lambda item: str(item[0])))} dag runs {Counter(runs.values())}"
         if progress != last_progress:
             _log(progress)
             last_progress = progress
