@@ -215,7 +215,7 @@ def _check_structure(shape: Shape, value: Any, path: str, errors: list[FieldErro
 
 
 def _check_length(
-    shape: Shape, length: int, value: Any, path: str, errors: list[FieldError], sensitive: bool, unit: str
+    shape: Shape, length: float, value: Any, path: str, errors: list[FieldError], sensitive: bool, unit: str
 ) -> None:
     minimum, maximum = shape.metadata.get("min"), shape.metadata.get("max")
     if minimum is not None and length < minimum:
@@ -280,11 +280,8 @@ def _check_float(shape: Shape, value: Any, path: str, errors: list[FieldError], 
 
 
 def _check_range(shape: Shape, value: float, path: str, errors: list[FieldError], sensitive: bool) -> None:
-    minimum, maximum = shape.metadata.get("min"), shape.metadata.get("max")
-    if minimum is not None and value < minimum:
-        errors.append(FieldError(path, f"Member must have value greater than or equal to {minimum}", value, sensitive))
-    if maximum is not None and value > maximum:
-        errors.append(FieldError(path, f"Member must have value less than or equal to {maximum}", value, sensitive))
+    # The model's min/max bound a number's value as they bound a string's or a list's length.
+    _check_length(shape, value, value, path, errors, sensitive, "value")
 
 
 def _check_boolean(shape: Shape, value: Any, path: str, errors: list[FieldError], sensitive: bool) -> None:
