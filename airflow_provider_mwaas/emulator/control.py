@@ -209,6 +209,32 @@ class EmulatorControl:
         result: dict[str, Any] = self._call("faults")
         return result
 
+    def set_assumptions(self, **changes: Any) -> dict[str, Any]:
+        """Switch service behaviour the API model does not document (docs/emulator.md, "Assumptions").
+
+        Keyword arguments (omitted ones keep their value; :meth:`reset` restores every default):
+        ``token_memory_seconds`` (seconds a ClientToken is remembered after its run's creation; ``None``:
+        for ever), ``replay_ended_runs`` (a repeated token returns its run after the run ended; else a
+        new run), ``conflict_names_run`` (a ConflictException names the run in ``ResourceId``; else the
+        token), ``listing_order`` (``ListWorkflowRuns``: ``newest``, ``oldest`` or ``shuffled``).
+
+        :return: every assumption's current value.
+        :raises ValueError: an unknown name or a bad value.
+        """
+        result: dict[str, Any] = self._call("set_assumptions", **changes)
+        return result
+
+    def assumptions(self) -> dict[str, Any]:
+        """The current assumptions (see :meth:`set_assumptions`)."""
+        result: dict[str, Any] = self._call("assumptions")
+        return result
+
+    def age_runs(self, seconds: float, workflow_arn: str | None = None, run_id: str | None = None) -> dict[str, Any]:
+        """Move runs' timestamps ``seconds`` into the past (one run, one workflow's, or all), as if they
+        had been started that long ago; returns ``{"Aged": [run ids], "Seconds": seconds}``."""
+        result: dict[str, Any] = self._call("age_runs", seconds=seconds, workflow_arn=workflow_arn, run_id=run_id)
+        return result
+
     def counters(self) -> dict[str, Any]:
         """``{"requests": {op: n}, "served": {op: n}, "injected": {kind: n}, "runs_started": n}``."""
         result: dict[str, Any] = self._call("counters")

@@ -32,10 +32,13 @@ METHODS = (
     "script_refusal",
     "counters",
     "runs",
+    "set_assumptions",
+    "assumptions",
+    "age_runs",
     "reset",
     "health",
 )
-READ_ONLY = ("transitions", "faults", "counters", "runs", "health")
+READ_ONLY = ("transitions", "faults", "counters", "runs", "assumptions", "health")
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]

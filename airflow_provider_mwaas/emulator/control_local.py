@@ -216,6 +216,37 @@ class LocalControl:
             "retry_after_seconds": config.retry_after_seconds,
         }
 
+    def set_assumptions(self, **changes: Any) -> dict[str, Any]:
+        """Switch service behaviour the API model does not document; see :mod:`.assumptions`.
+
+        :raises ValueError: an unknown assumption or a bad value.
+        """
+        STATE.assumptions = STATE.assumptions.updated(**changes)
+        return STATE.assumptions.as_dict()
+
+    def assumptions(self) -> dict[str, Any]:
+        """The current assumptions."""
+        return STATE.assumptions.as_dict()
+
+    def age_runs(self, seconds: float, workflow_arn: str | None = None, run_id: str | None = None) -> dict[str, Any]:
+        """Move runs' timestamps ``seconds`` into the past: run ``run_id``, the runs of ``workflow_arn``,
+        or every run. Token memory (``token_memory_seconds``) counts from the moved creation time.
+
+        :raises LookupError: unknown run or workflow.
+        :raises ValueError: ``seconds`` is negative or not a number.
+        """
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValueError(f"seconds must be a number >= 0, got {seconds!r}")
+        if run_id is not None:
+            runs = [self._find_run(run_id, workflow_arn)]
+        else:
+            if workflow_arn is not None:
+                self._find_workflow(workflow_arn)
+            runs = [run for run in self._all_runs() if workflow_arn is None or run.workflow_arn == workflow_arn]
+        for run in runs:
+            run.age(float(seconds))
+        return {"Aged": [run.run_id for run in runs], "Seconds": seconds}
+
     def counters(self) -> dict[str, Any]:
         """``{"requests": {op: n}, "served": {op: n}, "injected": {kind: n}, "runs_started": n}``."""
         return STATE.counters.snapshot()

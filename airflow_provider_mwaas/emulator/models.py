@@ -242,6 +242,21 @@ class WorkflowRun(BaseModel, ManagedState):
             if state == "SUCCESS":
                 self.error_message = None
 
+    def age_seconds(self) -> float:
+        """Seconds since the run was created."""
+        return (utcnow() - self.created_at).total_seconds()
+
+    def age(self, seconds: float) -> None:
+        """Move every timestamp of the run ``seconds`` into the past (as if it had run that long ago)."""
+        with self._lock:
+            shift = timedelta(seconds=seconds)
+            self.created_at -= shift
+            self.modified_at -= shift
+            if self.running_since is not None:
+                self.running_since -= shift
+            if self.completed_on is not None:
+                self.completed_on -= shift
+
     def read(self) -> str:
         """One poll of this run: advances it in ``call`` mode, then returns its state."""
         with self._lock:
@@ -395,7 +410,8 @@ class WorkflowRun(BaseModel, ManagedState):
         return result
 
     def record(self) -> dict[str, Any]:
-        """The control API's view: ``RunId, WorkflowArn, ClientToken, Status, WorkflowVersion``."""
+        """The control API's view: ``RunId, WorkflowArn, ClientToken, Status, WorkflowVersion, Held,
+        OverrideParameters, CreatedAt`` (a test's own emulator: the parameters are the test's)."""
         return {
             "RunId": self.run_id,
             "WorkflowArn": self.workflow_arn,
@@ -403,6 +419,8 @@ class WorkflowRun(BaseModel, ManagedState):
             "Status": self.peek,
             "WorkflowVersion": self.workflow_version,
             "Held": self.held,
+            "OverrideParameters": self.override_parameters,
+            "CreatedAt": self.created_at.isoformat(),
         }
 
 
@@ -567,13 +585,18 @@ class MWAAServerlessBackend(BaseBackend):
             workflow = self._workflow(params["WorkflowArn"])
             token = params.get("ClientToken")
             request = {k: params.get(k) for k in ("WorkflowVersion", "OverrideParameters")}
-            if token is not None and (workflow.arn, token) in self.run_tokens:
-                run = self.runs[self.run_tokens[(workflow.arn, token)]]
+            known = self.run_tokens.get((workflow.arn, token)) if token is not None else None
+            run = self.runs[known] if known is not None else None
+            if run is not None and STATE.assumptions.remembers(run.age_seconds(), run.peek in TERMINAL):
                 if run.request != request:
+                    if STATE.assumptions.conflict_names_run:
+                        raise ConflictException(
+                            "WorkflowRun",
+                            run.run_id,
+                            f"ClientToken {token} was already used with different parameters (run {run.run_id})",
+                        )
                     raise ConflictException(
-                        "WorkflowRun",
-                        run.run_id,
-                        f"ClientToken {token} was already used with different parameters (run {run.run_id})",
+                        "ClientToken", str(token), f"ClientToken {token} was already used with different parameters"
                     )
                 return {"RunId": run.run_id, "Status": run.peek, "StartedAt": run.created_at}
             version = workflow.version(params.get("WorkflowVersion"))
@@ -627,14 +650,14 @@ class MWAAServerlessBackend(BaseBackend):
 
     @paginate(pagination_model=PAGINATION_MODEL)
     def list_workflow_runs(self, workflow_arn: str, workflow_version: str | None = None) -> list[WorkflowRun]:
-        """``ListWorkflowRuns``, newest first."""
+        """``ListWorkflowRuns``, newest first (or as ``STATE.assumptions.listing_order`` says)."""
         self._workflow(workflow_arn)
         runs = [
             r
             for r in self.runs.values()
             if r.workflow_arn == workflow_arn and (workflow_version is None or r.workflow_version == workflow_version)
         ]
-        return sorted(runs, key=lambda r: r.sequence, reverse=True)
+        return STATE.assumptions.order(sorted(runs, key=lambda r: r.sequence, reverse=True))
 
     @paginate(pagination_model=PAGINATION_MODEL)
     def list_task_instances(self, workflow_arn: str, run_id: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .assumptions import ServiceAssumptions
 from .faults import FAULT_KINDS, FaultInjector, RefusalBook
 from .outcomes import OutcomeBook
 
@@ -70,9 +71,11 @@ class EmulatorState:
     outcomes: OutcomeBook = field(default_factory=OutcomeBook)
     counters: Counters = field(default_factory=Counters)
     refusals: RefusalBook = field(default_factory=RefusalBook)
+    assumptions: ServiceAssumptions = field(default_factory=ServiceAssumptions)
 
     def reset(self) -> None:
-        """Forget faults, scripts, refusals, holds and counters."""
+        """Forget faults, scripts, refusals, holds, counters and switched assumptions."""
+        self.assumptions = ServiceAssumptions()
         self.faults.clear()
         self.refusals.clear()
         self.outcomes = OutcomeBook()

@@ -167,9 +167,15 @@ def translate_client_error(operation: str, err: ClientError) -> MwaaServerlessAp
     message = str(error.get("Message", "")) or str(err)
     request_id = err.response.get("ResponseMetadata", {}).get("RequestId")
     hint = OPERATION_HINTS.get((operation, code)) or NON_RETRYABLE_HINTS.get(code)
-    if hint is not None:
-        return NonRetryableApiError(operation, code, message, request_id, hint.format(action=operation))
-    return MwaaServerlessApiError(operation, code, message, request_id)
+    translated = (
+        NonRetryableApiError(operation, code, message, request_id, hint.format(action=operation))
+        if hint is not None
+        else MwaaServerlessApiError(operation, code, message, request_id)
+    )
+    # botocore puts an error shape's modelled members (ResourceId, RetryAfterSeconds...) beside "Error".
+    translated.details = {k: v for k, v in err.response.items() if k not in ("Error", "ResponseMetadata")}
+    translated.details.update({k: v for k, v in error.items() if k not in ("Code", "Message")})
+    return translated
 
 
 def _snake(operation: str) -> str:

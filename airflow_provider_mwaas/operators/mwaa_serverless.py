@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import conf
@@ -15,17 +15,25 @@ from airflow.sdk import conf
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
 from airflow_provider_mwaas.utils.aws_params import aws_template_fields
-from airflow_provider_mwaas.utils.client_token import derive_client_token
+from airflow_provider_mwaas.utils.client_token import attempt_of, derive_client_token
 from airflow_provider_mwaas.utils.diagnostics import describe_run_failure, failed_task_instances, run_state
-from airflow_provider_mwaas.utils.run_states import FAILURE_STATES, IN_FLIGHT_STATES, TERMINAL_STATES
+from airflow_provider_mwaas.utils.errors import WorkflowRunTokenError
+from airflow_provider_mwaas.utils.run_states import (
+    ATTACHABLE_STATES,
+    FAILURE_STATES,
+    SUCCESS_STATES,
+    TERMINAL_STATES,
+)
 from airflow_provider_mwaas.utils.validation import check_arn_region, check_positive_int, check_start_request
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-#: Listing a workflow's runs to find this DAG run's earlier ones stops at runs older than the DAG run's
-#: start minus this margin (generous: it only has to cover clock skew between workers and AWS).
-EARLIER_RUNS_MARGIN = timedelta(minutes=15)
+#: Generations a retry may go past its earlier tries' (each conflict or unnamed run costs one) before
+#: giving up: only reachable when the attempt arithmetic is off (``retries`` edited mid-attempt).
+MAX_EXTRA_GENERATIONS = 8
+#: ``_start_or_find``'s status for a run found through a ConflictException (an earlier try's).
+CONFLICT = "CONFLICT"
 
 
 def _default_deferrable() -> bool:
@@ -111,18 +119,23 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
             self.workflow_arn, self.workflow_version, self.client_token, self.override_parameters
         )
         _mask_override_parameters(override_parameters)
-        waiter_delay = check_positive_int("waiter_delay", self.waiter_delay, minimum=0)
+        # Everything the trigger needs is checked here, before StartWorkflowRun: a run must never be
+        # started by a task that then cannot wait for it.
+        deferring = self.deferrable and self.wait_for_completion
+        waiter_delay = check_positive_int("waiter_delay", self.waiter_delay, minimum=1 if deferring else 0)
         waiter_max_attempts = check_positive_int("waiter_max_attempts", self.waiter_max_attempts)
         _ = self.hook.conn_config  # resolve the connection now: an unknown id fails before any request
         check_arn_region(self.workflow_arn, self.hook.conn_region_name)  # cross-region mistakes, before any request
 
-        run_id, token, state = self._start_or_attach(context, override_parameters)
+        run_id, token, run, state = self._start_or_attach(context, override_parameters)
         self._run_id = run_id
         ti = context["ti"]
         ti.xcom_push(key="workflow_arn", value=self.workflow_arn)
         ti.xcom_push(key="client_token", value=token)
         self._persist_link(context, run_id)
 
+        if run is not None and state in SUCCESS_STATES:
+            return self._finish(context, run_id, run)  # an earlier try's run succeeded: adopt it
         if not self.wait_for_completion:
             ti.xcom_push(key="status", value=state)
             self._add_asset_event_extra(context, run_id, state, self.workflow_version)
@@ -138,45 +151,88 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         )
         return self._finish(context, run_id, run)
 
-    def _start_or_attach(self, context: Context, override_parameters: dict[str, Any] | None) -> tuple[str, str, str]:
-        """Start the run for this try, or re-attach to the one an earlier try left in flight.
+    def _start_or_attach(
+        self, context: Context, override_parameters: dict[str, Any] | None
+    ) -> tuple[str, str, dict[str, Any] | None, str]:
+        """Start the run for this try, or take over the one an earlier try of this attempt left.
 
-        Generation ``g`` of the token is tried from 0 up. On a first try whatever the service returns
-        is this try's run. On a later try, a run that existed before this try (listed once, up front)
-        was started by an earlier try: re-attach if it is in flight, move to ``g + 1`` if it ended.
-        Each try starts at most one run, so generations stop at ``try_number - 1``.
+        The first try since the last clear starts generation 0 of a token no earlier attempt used,
+        whatever the service remembers of older tokens. A retry asks for generation ``g`` = 0, 1, ...
+        and reads the run it gets: STARTING/QUEUED/RUNNING -> re-attach; SUCCESS -> adopt (no new run);
+        FAILED/TIMEOUT/STOPPED/STOPPING -> on to ``g + 1``. Each earlier try used at most one generation,
+        so generation ``earlier_tries`` is always this try's own. A ConflictException (this try rendered
+        other parameters than the try that used the token) names the earlier run, which the same rules
+        then judge. See README, "The token rule", and docs/guarantees.md for the service behaviour relied on.
 
-        :return: (run id, client token, state).
+        :return: (run id, client token, the run as GetWorkflowRun returned it when an earlier try's run
+            was taken over or ``None``, its state).
         """
         if self.client_token is not None:
             response = self._start(self.client_token, override_parameters)
             self.log.info("Run %s started (or re-attached) with the explicit client_token", response["RunId"])
-            return response["RunId"], self.client_token, str(response.get("Status", "UNKNOWN"))
+            return response["RunId"], self.client_token, None, str(response.get("Status", "UNKNOWN"))
 
         ti = context["ti"]
-        try_number = max(int(getattr(ti, "try_number", 1) or 1), 1)
-        earlier_runs = self._runs_of_this_dag_run(context) if try_number > 1 else set()
-        for generation in range(try_number):
-            token = derive_client_token(ti.dag_id, ti.task_id, ti.run_id, ti.map_index, generation)
-            response = self._start(token, override_parameters)
-            run_id = response["RunId"]
-            if run_id not in earlier_runs:
+        attempt = attempt_of(ti)
+        if attempt.first_try > 1 and attempt.earlier_tries == 0:
+            self.log.info("Try %d is the first since the task was cleared: a new run", attempt.try_number)
+        for generation in range(attempt.earlier_tries + MAX_EXTRA_GENERATIONS + 1):
+            token = derive_client_token(ti.dag_id, ti.task_id, ti.run_id, ti.map_index, generation, attempt.first_try)
+            run_id, start_status = self._start_or_find(token, override_parameters)
+            if run_id is None:  # an earlier try's run the service would not name: a duplicate is possible
+                continue
+            if generation >= attempt.earlier_tries and start_status != CONFLICT:
+                # No earlier try of this attempt can have used this generation: the run is this try's own.
                 self.log.info("Started workflow run %s (token generation %d)", run_id, generation)
-                return run_id, token, str(response.get("Status", "UNKNOWN"))
-            state = run_state(self.hook.get_workflow_run(self.workflow_arn, run_id))
-            if state in IN_FLIGHT_STATES or generation == try_number - 1:
-                self.log.info("Re-attached to run %s of an earlier try (generation %d): %s", run_id, generation, state)
-                return run_id, token, state
-            self.log.info("Run %s of an earlier try (generation %d) ended %s: moving on", run_id, generation, state)
-        raise AssertionError("unreachable: the loop returns at the last generation")
+                return run_id, token, None, start_status
+            run = self.hook.get_workflow_run(self.workflow_arn, run_id)
+            state = run_state(run)
+            if state in ATTACHABLE_STATES or state in SUCCESS_STATES:
+                verb = "Adopting" if state in SUCCESS_STATES else "Re-attaching to"
+                self.log.info("%s run %s of generation %d: %s", verb, run_id, generation, state)
+                return run_id, token, run, state
+            self.log.info("Run %s of generation %d is %s and cannot succeed: moving on", run_id, generation, state)
+        raise WorkflowRunTokenError(
+            f"Try {attempt.try_number} found no free token generation after {generation + 1}: every one was "
+            "used by a run that cannot succeed (did the task's retries change since it was last cleared?). "
+            "Clear the task to start a new attempt, or pass client_token."
+        )
 
-    def _runs_of_this_dag_run(self, context: Context) -> set[str]:
-        """Ids of the workflow's runs created since this DAG run began (newest-first listing, bounded)."""
-        dag_run = context.get("dag_run")
-        began = getattr(dag_run, "start_date", None) or getattr(dag_run, "queued_at", None)
-        since = began - EARLIER_RUNS_MARGIN if isinstance(began, datetime) else None
-        runs = self.hook.list_workflow_runs(self.workflow_arn, created_after=since)
-        return {run["RunId"] for run in runs}
+    def _start_or_find(self, token: str, override_parameters: dict[str, Any] | None) -> tuple[str | None, str]:
+        """StartWorkflowRun with ``token``: (run id, Status); on ConflictException the run id the service
+        names, if any (its state is read by the caller)."""
+        from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError
+
+        try:
+            response = self._start(token, override_parameters)
+            return str(response["RunId"]), str(response.get("Status", "UNKNOWN"))
+        except MwaaServerlessApiError as err:
+            if err.code != "ConflictException":
+                raise
+            named = self._conflicting_run(err)
+            if named is None:
+                self.log.warning(
+                    "Token %s was used by an earlier try with other parameters and the service did not say "
+                    "which run it started: if that run is still in flight, the next generation starts a "
+                    "second one (see docs/guarantees.md)",
+                    token,
+                )
+            else:
+                self.log.info("Token %s was used by an earlier try with other parameters: run %s", token, named)
+            return named, CONFLICT
+
+    def _conflicting_run(self, err: Any) -> str | None:
+        """The run a ConflictException names in ``ResourceId``, when GetWorkflowRun knows it."""
+        from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError
+
+        resource_id = err.details.get("ResourceId")
+        if not isinstance(resource_id, str) or not resource_id:
+            return None
+        try:
+            self.hook.get_workflow_run(self.workflow_arn, resource_id)
+        except (MwaaServerlessApiError, ValueError):
+            return None
+        return resource_id
 
     def _start(self, token: str, override_parameters: dict[str, Any] | None) -> dict[str, Any]:
         return self.hook.start_workflow_run(

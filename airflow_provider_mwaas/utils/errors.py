@@ -38,6 +38,8 @@ class MwaaServerlessApiError(AirflowException):
         self.operation = operation
         self.code = code
         self.request_id = request_id
+        #: The error's modelled members besides Code/Message (e.g. ``ResourceId`` of a ConflictException).
+        self.details: dict[str, Any] = {}
         text = f"{operation} failed with {code}: {message} (request id: {request_id or 'unknown'})"
         super().__init__(f"{text}. {hint}" if hint else text)
 
@@ -48,6 +50,10 @@ class NonRetryableApiError(MwaaServerlessApiError, AirflowFailException):
 
 class WorkflowRunFailedError(AirflowException):
     """The workflow run ended in a state other than SUCCESS; the message carries the diagnostics."""
+
+
+class WorkflowRunTokenError(AirflowFailException):
+    """No token generation was left for this try (the attempt arithmetic is off): clear the task."""
 
 
 class WorkflowRunWaitTimeoutError(AirflowException):

@@ -30,6 +30,9 @@ IN_FLIGHT_STATES: frozenset[str] = frozenset({"STARTING", "QUEUED", "RUNNING", "
 SUCCESS_STATES: frozenset[str] = frozenset({"SUCCESS"})
 FAILURE_STATES: frozenset[str] = frozenset({"FAILED", "TIMEOUT", "STOPPED"})
 TERMINAL_STATES: frozenset[str] = SUCCESS_STATES | FAILURE_STATES
+#: In-flight states a later try re-attaches to. ``STOPPING`` is in flight but is not one of them: a run
+#: being stopped (a user's clear or kill, ``stop_on_kill``) can only end STOPPED, so a retry starts anew.
+ATTACHABLE_STATES: frozenset[str] = IN_FLIGHT_STATES - {"STOPPING"}
 
 #: Task-instance states (botocore shape ``TaskInstanceStatus``) that count as "done" for progress.
 TASK_INSTANCE_DONE_STATES: frozenset[str] = frozenset(
