@@ -12,6 +12,9 @@ from airflow_provider_mwaas.hooks.base import MwaaServerlessBaseHook
 from airflow_provider_mwaas.utils.error_kinds import EXPIRED_CREDENTIAL_CODES
 from airflow_provider_mwaas.utils.errors import InvalidParameterError
 
+#: A workflow name the permission probes use: valid for the model, never created by anyone.
+PROBE_WORKFLOW = "mwaas-permission-probe-0000000000"
+
 
 class ConnectionTestMixin(MwaaServerlessBaseHook):
     """``test_connection()`` for the UI's Test button and ``airflow connections test``."""
@@ -56,8 +59,18 @@ class ConnectionTestMixin(MwaaServerlessBaseHook):
             client = probe.conn  # builds the session: a role is assumed here
             region = client.meta.region_name
             response = client.list_workflows(MaxResults=1)
+            missing = probe._missing_run_actions(client)
         except Exception as err:
             return False, self.describe_connection_failure(err)
+        if missing:
+            return False, (
+                "ListWorkflows works, but the connection's identity"
+                + (f" (role {config.role_arn})" if config.role_arn else "")
+                + " is denied "
+                + ", ".join(f"airflow-serverless:{action}" for action in missing)
+                + " (probed on a workflow that does not exist; a policy limited to named workflows is denied "
+                "there too). Tasks need: " + ", ".join(self.IAM_ACTIONS) + "."
+            )
         endpoint = config.get_service_endpoint_url("mwaa-serverless")
         found = "at least one workflow is visible" if response.get("Workflows") else "no workflow is visible yet"
         return True, (
@@ -66,6 +79,39 @@ class ConnectionTestMixin(MwaaServerlessBaseHook):
             + (f" as role {config.role_arn}" if config.role_arn else "")
             + f"; {found}."
         )
+
+    #: Each run action, called on a workflow that cannot exist: "not found" means allowed, "denied" not.
+    #: StartWorkflowRun on a missing workflow starts nothing.
+    RUN_ACTION_PROBES: tuple[tuple[str, dict[str, object]], ...] = (
+        ("StartWorkflowRun", {}),
+        ("GetWorkflowRun", {"RunId": "mwaasPermissionProbe"}),
+        ("ListWorkflowRuns", {"MaxResults": 1}),
+        ("ListTaskInstances", {"RunId": "mwaasPermissionProbe"}),
+        ("StopWorkflowRun", {"RunId": "mwaasPermissionProbe"}),
+    )
+
+    def _missing_run_actions(self, client: object) -> list[str]:
+        """The run actions the identity is denied, probed on a workflow ARN of this account that cannot exist."""
+        from botocore import xform_name
+
+        meta = client.meta  # type: ignore[attr-defined]
+        sts = self.get_session(region_name=meta.region_name).client(
+            "sts",
+            region_name=meta.region_name,
+            endpoint_url=self.conn_config.get_service_endpoint_url("sts"),
+            config=self.config,
+            verify=self.verify,
+        )
+        account = sts.get_caller_identity()["Account"]
+        arn = f"arn:{meta.partition or 'aws'}:airflow-serverless:{meta.region_name}:{account}:workflow/{PROBE_WORKFLOW}"
+        missing = []
+        for operation, params in self.RUN_ACTION_PROBES:
+            try:
+                getattr(client, xform_name(operation))(WorkflowArn=arn, **params)
+            except ClientError as err:
+                if str(err.response.get("Error", {}).get("Code")) in self.ACCESS_DENIED_CODES:
+                    missing.append(operation)
+        return missing
 
     def describe_connection_failure(self, err: BaseException) -> str:
         """Turn a connection-test failure into a message that says what to fix."""

@@ -104,7 +104,8 @@ def test_a_form_connection_to_the_emulator_passes_and_says_where_it_looked(
         message
         == f"Connection works: ListWorkflows answered in us-east-1 at {emulator.url}; at least one workflow is visible."
     )
-    assert emulator.control.counters()["requests"] == {"ListWorkflows": 1}
+    probes = {operation: 1 for operation, _ in MwaaServerlessHook.RUN_ACTION_PROBES}
+    assert emulator.control.counters()["requests"] == {"ListWorkflows": 1, **probes}
 
 
 def test_an_existing_aws_connection_passes_too(emulator: Any, aws_conn_env: str) -> None:
@@ -295,3 +296,27 @@ def _closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def test_a_denied_run_action_is_named_and_fails_the_test(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    emulator.control.script_refusal("AccessDeniedException", operations=["GetWorkflowRun"], count=None)
+    conn_id = _connection(monkeypatch, region_name="us-east-1", endpoint_url=emulator.url)
+
+    ok, message = _test(conn_id)
+
+    assert not ok
+    assert "is denied airflow-serverless:GetWorkflowRun (probed on a workflow that does not exist" in message
+    assert "StartWorkflowRun (" not in message.split("Tasks need")[0]
+    assert emulator.control.counters()["runs_started"] == 0
+
+
+def test_every_run_action_is_probed_without_starting_anything(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    conn_id = _connection(monkeypatch, region_name="us-east-1", endpoint_url=emulator.url)
+
+    ok, message = _test(conn_id)
+
+    assert ok, message
+    requests = emulator.control.counters()["requests"]
+    for operation, _ in MwaaServerlessHook.RUN_ACTION_PROBES:
+        assert requests.get(operation) == 1, (operation, requests)
+    assert emulator.control.counters()["runs_started"] == 0
