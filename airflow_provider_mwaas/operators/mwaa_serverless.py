@@ -6,7 +6,7 @@ Importing this module is cheap: no boto3, botocore or amazon hook module is impo
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,6 +18,7 @@ from airflow_provider_mwaas.utils.aws_params import aws_template_fields
 from airflow_provider_mwaas.utils.client_token import attempt_of, derive_client_token
 from airflow_provider_mwaas.utils.diagnostics import describe_run_failure, failed_task_instances, run_state
 from airflow_provider_mwaas.utils.errors import WorkflowRunTokenError
+from airflow_provider_mwaas.utils.masking import check_sensitive_override_keys, mask_override_parameters
 from airflow_provider_mwaas.utils.run_states import (
     ATTACHABLE_STATES,
     FAILURE_STATES,
@@ -50,7 +51,11 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
     :param workflow_arn: ARN of the workflow to run. (templated)
     :param workflow_version: version to run; the latest when ``None``. (templated)
     :param override_parameters: parameters for this run: a dict, or a string holding a JSON object.
-        Sensitive: masked in logs and never stored in XCom or trigger kwargs. (templated)
+        Never logged, stored in XCom or put in trigger kwargs by the provider. Values under a key Airflow
+        considers sensitive (``api_token``, ``password``, ``[core] sensitive_var_conn_names``...) or named
+        in ``sensitive_override_keys`` are masked; the others stay readable. (templated)
+    :param sensitive_override_keys: more override-parameter keys whose values are masked (exact names, at
+        any depth; every string under them); a list, or a string holding a JSON array. (templated)
     :param client_token: explicit idempotency token; replaces the derived one, and every try then
         returns the same run. (templated)
     :param wait_for_completion: wait until the run ends; when ``False`` the task ends once the run
@@ -68,7 +73,13 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
     """
 
     template_fields: Sequence[str] = aws_template_fields(
-        "workflow_arn", "workflow_version", "override_parameters", "client_token", "waiter_delay", "waiter_max_attempts"
+        "workflow_arn",
+        "workflow_version",
+        "override_parameters",
+        "sensitive_override_keys",
+        "client_token",
+        "waiter_delay",
+        "waiter_max_attempts",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"override_parameters": "json", "botocore_config": "json"}
     operator_extra_links = (WorkflowRunLink(),)
@@ -79,6 +90,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         workflow_arn: str,
         workflow_version: str | None = None,
         override_parameters: dict[str, Any] | str | None = None,
+        sensitive_override_keys: Iterable[str] | str | None = None,
         client_token: str | None = None,
         wait_for_completion: bool = True,
         waiter_delay: int | str = 60,
@@ -91,6 +103,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         self.workflow_arn = workflow_arn
         self.workflow_version = workflow_version
         self.override_parameters = override_parameters
+        self.sensitive_override_keys = sensitive_override_keys
         self.client_token = client_token
         self.wait_for_completion = wait_for_completion
         self.waiter_delay = waiter_delay
@@ -102,23 +115,27 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
     def _do_render_template_fields(
         self, parent: Any, template_fields: Any, context: Context, jinja_env: Any, seen_oids: set[int]
     ) -> None:
-        """Render, then mask the rendered override parameters at once.
+        """Render, then mask the sensitive override parameter values at once.
 
         Airflow stores the rendered fields (``rendered_task_instance_fields``, redacted with the secrets
         masker) and may log them before ``execute`` runs, so masking in ``execute`` would be too late.
         This hook is the one both plain and mapped (unmapped at run time) operators render through.
+        Bad ``sensitive_override_keys`` fail here, before the unmasked fields could be stored.
         """
         super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
         if parent is self:
-            _mask_override_parameters(self.override_parameters)
+            mask_override_parameters(
+                self.override_parameters, check_sensitive_override_keys(self.sensitive_override_keys)
+            )
 
     # -- execute -----------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> str:
+        sensitive_keys = check_sensitive_override_keys(self.sensitive_override_keys)
         override_parameters = check_start_request(
             self.workflow_arn, self.workflow_version, self.client_token, self.override_parameters
         )
-        _mask_override_parameters(override_parameters)
+        mask_override_parameters(override_parameters, sensitive_keys)
         # Everything the trigger needs is checked here, before StartWorkflowRun: a run must never be
         # started by a task that then cannot wait for it.
         deferring = self.deferrable and self.wait_for_completion
@@ -387,39 +404,3 @@ class StopWorkflowRunOperator(MwaaServerlessBaseOperator):
             )
             state = run_state(run)
         return state
-
-
-def _mask_override_parameters(override_parameters: Any) -> None:
-    """Register override parameter values with Airflow's secrets masker (the model marks them sensitive).
-
-    Takes the validated dict, or the rendered field as it stands (a dict, or a string holding a JSON
-    object); anything else is left to validation, whose error redacts the value.
-    """
-    if isinstance(override_parameters, str):
-        import json
-
-        try:
-            override_parameters = json.loads(override_parameters)
-        except ValueError:
-            return
-    if not isinstance(override_parameters, dict) or not override_parameters:
-        return
-    from airflow.sdk.log import mask_secret
-
-    # Each string leaf is registered without a name: Airflow's masker only registers a named value when
-    # the name looks sensitive ("password", "token"...), and a nested dict is registered under its keys,
-    # so ``mask_secret(value, name=key)`` left e.g. {"target": "<secret>"} unmasked. Every value is
-    # sensitive here. (Strings shorter than the masker's minimum length are skipped by Airflow.)
-    for leaf in _string_leaves(override_parameters):
-        mask_secret(leaf)
-
-
-def _string_leaves(value: Any) -> list[str]:
-    """Every string inside ``value`` (dict values and list items, at any depth)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in _string_leaves(item)]
-    if isinstance(value, (list, tuple)):
-        return [leaf for item in value for leaf in _string_leaves(item)]
-    return []

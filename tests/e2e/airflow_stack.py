@@ -510,8 +510,15 @@ class AirflowStack:
         headers = {"Authorization": f"Bearer {self.token()}", **(kwargs.pop("headers", None) or {})}
         return self.client.request(method, path, headers=headers, **kwargs)
 
-    def trigger_dag(self, dag_id: str, conf: Mapping[str, Any] | None = None, run_id: str | None = None) -> str:
-        body: dict[str, Any] = {"logical_date": None, "conf": dict(conf or {})}
+    def trigger_dag(
+        self,
+        dag_id: str,
+        conf: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+        logical_date: str | None = None,
+    ) -> str:
+        """Trigger a run (``logical_date``: ISO 8601, or ``None`` for a run without one); return its id."""
+        body: dict[str, Any] = {"logical_date": logical_date, "conf": dict(conf or {})}
         if run_id:
             body["dag_run_id"] = run_id
         return self.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body).json()["dag_run_id"]
