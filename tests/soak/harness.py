@@ -257,7 +257,13 @@ def _drive(
             for key, token in sorted(tokens.items()):
                 run = by_token.get(token)
                 waiting = "deferred" if key[1] == "deferred" else "running"
-                if to_clear[key[:2]] > 0 and tis.get(key) == waiting and run and run["Status"] in IN_FLIGHT:
+                if (
+                    to_clear[key[:2]] > 0
+                    and tis.get(key) == waiting
+                    and run
+                    and run["Status"] in IN_FLIGHT
+                    and (key[1] != "deferred" or _trigger_runs(stack, key))
+                ):
                     _clear(stack, key, run["RunId"])
                     to_clear[key[:2]] -= 1
                     stopping[run["RunId"]] = key
@@ -302,6 +308,14 @@ def _drive(
 
 def _waited(since: float, seconds: float) -> bool:
     return time.monotonic() - since > seconds
+
+
+def _trigger_runs(stack: AirflowStack, key: TaskKey) -> bool:
+    """Whether a triggerer runs the task's trigger: Airflow calls no ``on_kill`` for a trigger that never
+    ran, so a clear before that would leave the run going (docs/guarantees.md, "What does not hold")."""
+    dag_run, task, idx = key
+    folder = stack.task_log_dir(DAG_ID, dag_run, task) / f"map_index={idx}"
+    return any("Waiting for workflow run" in path.read_text(errors="replace") for path in folder.glob("*.trigger.*"))
 
 
 def _clear(stack: AirflowStack, key: TaskKey, run_id: str) -> None:
