@@ -117,7 +117,8 @@ class ConnectionTestMixin(MwaaServerlessBaseHook):
             url = str(getattr(err, "kwargs", {}).get("endpoint_url") or "")
             # botocore's own text only repeats the URL; the urllib3 error under it says why.
             cause = str(getattr(err, "kwargs", {}).get("error") or err).split(": ", 1)[-1]
-            if url and config is not None and url.rstrip("/") == (config.endpoint_url or "").rstrip("/"):
+            endpoint = config.get_service_endpoint_url("mwaa-serverless") if config is not None else None
+            if url and url.rstrip("/") == (endpoint or "").rstrip("/"):
                 return (
                     f"Unreachable endpoint {url} ({cause}). Check MWAA Serverless endpoint URL in the connection "
                     "(VPC endpoint DNS name or emulator address) and that it is reachable from Airflow."
