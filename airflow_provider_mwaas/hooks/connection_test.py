@@ -9,7 +9,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from airflow_provider_mwaas.hooks.base import MwaaServerlessBaseHook
-from airflow_provider_mwaas.utils.error_kinds import EXPIRED_CREDENTIAL_CODES
+from airflow_provider_mwaas.utils.error_kinds import EXPIRED_CREDENTIAL_CODES, INVALID_CREDENTIAL_CODES
 from airflow_provider_mwaas.utils.errors import InvalidParameterError
 
 
@@ -18,10 +18,8 @@ class ConnectionTestMixin(MwaaServerlessBaseHook):
 
     #: Error codes meaning the credentials have expired (one definition, shared with the triggers).
     EXPIRED_CREDENTIAL_CODES = EXPIRED_CREDENTIAL_CODES
-    #: Error codes meaning the keys themselves are wrong.
-    INVALID_CREDENTIAL_CODES = frozenset(
-        {"UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch"}
-    )
+    #: Error codes meaning the keys themselves are wrong (likewise shared).
+    INVALID_CREDENTIAL_CODES = INVALID_CREDENTIAL_CODES
     #: Error codes meaning the identity lacks a permission.
     ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
     #: Every IAM action the provider's operators, sensor and trigger use (for access-denied hints).
