@@ -30,10 +30,13 @@ IN_FLIGHT_STATES: frozenset[str] = frozenset({"STARTING", "QUEUED", "RUNNING", "
 SUCCESS_STATES: frozenset[str] = frozenset({"SUCCESS"})
 FAILURE_STATES: frozenset[str] = frozenset({"FAILED", "TIMEOUT", "STOPPED"})
 TERMINAL_STATES: frozenset[str] = SUCCESS_STATES | FAILURE_STATES
+#: In-flight states before the run has task instances: progress is not worth a ListTaskInstances call.
+NOT_STARTED_STATES: frozenset[str] = frozenset({"STARTING", "QUEUED"})
 
 #: Task-instance states (botocore shape ``TaskInstanceStatus``) that count as "done" for progress.
+#: ``NONE`` is a task instance with no state yet (not scheduled): not started, so not done.
 TASK_INSTANCE_DONE_STATES: frozenset[str] = frozenset(
-    {"SUCCESS", "FAILED", "UPSTREAM_FAILED", "REMOVED", "CANCELLED", "TIMEOUT", "NONE"}
+    {"SUCCESS", "FAILED", "UPSTREAM_FAILED", "REMOVED", "CANCELLED", "TIMEOUT"}
 )
 #: Task-instance states reported as failures in diagnostics.
 TASK_INSTANCE_FAILED_STATES: frozenset[str] = frozenset({"FAILED", "UPSTREAM_FAILED", "TIMEOUT", "CANCELLED"})
