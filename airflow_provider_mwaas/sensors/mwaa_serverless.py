@@ -49,6 +49,9 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
     :param waiter_delay: seconds between polls (default: ``poke_interval`` if given, else 60).
     :param waiter_max_attempts: polls before giving up (default: ``timeout / waiter_delay`` if a
         ``timeout`` is given, else 720).
+    :param poke_interval: Airflow's name for the poll interval; seeds ``waiter_delay`` (also from
+        ``default_args``).
+    :param timeout: Airflow's sensor timeout; seeds ``waiter_max_attempts`` (also from ``default_args``).
     :param aws_conn_id: the Airflow AWS connection. (templated)
     :param region_name: AWS region, overriding the connection's. (templated)
     :param verify: TLS verification, overriding the connection's. (templated)
@@ -69,6 +72,8 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         waiter_delay: int | None = None,
         waiter_max_attempts: int | None = None,
+        poke_interval: timedelta | float | None = None,
+        timeout: timedelta | float | None = None,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -77,9 +82,8 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
     ) -> None:
         success, failure = check_target_states(success_states, failure_states)
         # BaseSensorOperator's poke_interval/timeout are derived from the waiter settings so that both
-        # modes wait equally long; values given the Airflow way (e.g. in default_args) seed them.
-        poke_interval = kwargs.pop("poke_interval", None)
-        timeout = kwargs.pop("timeout", None)
+        # modes wait equally long; values given the Airflow way seed them. They are parameters of this
+        # signature (not read from **kwargs) so that Airflow fills them from default_args.
         if waiter_delay is None:
             waiter_delay = int(_seconds(poke_interval)) if poke_interval is not None else DEFAULT_WAITER_DELAY
         delay = check_positive_int("waiter_delay", waiter_delay)

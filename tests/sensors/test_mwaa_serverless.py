@@ -201,3 +201,26 @@ def test_deferrable_defaults_to_the_operators_default_deferrable_setting(monkeyp
 
     default = inspect.signature(WorkflowRunSensor.__init__).parameters["deferrable"].default
     assert default is False  # [operators] default_deferrable is unset in the test environment
+
+
+# -- Airflow's sensor settings -------------------------------------------------------------------------------
+
+
+def test_poke_interval_and_timeout_from_default_args_seed_the_waiter_settings() -> None:
+    s = sensor("arn:x", "run-1", default_args={"poke_interval": 30, "timeout": 120})
+    assert (s.waiter_delay, s.waiter_max_attempts) == (30, 4)
+    assert (s.poke_interval, s.timeout) == (30, 120)
+
+
+def test_a_dags_default_args_reach_the_sensor_like_any_airflow_sensor() -> None:
+    import pendulum
+    from airflow.sdk import DAG
+
+    default_args = {"poke_interval": timedelta(seconds=15), "timeout": 45}
+    with DAG("sensor_defaults", schedule=None, start_date=pendulum.datetime(2025, 1, 1), default_args=default_args):
+        s = sensor("arn:x", "run-1")
+        explicit = WorkflowRunSensor(
+            task_id="explicit", workflow_arn="arn:x", run_id="run-1", waiter_delay=5, waiter_max_attempts=2
+        )
+    assert (s.waiter_delay, s.waiter_max_attempts, s.poke_interval, s.timeout) == (15, 3, 15, 45)
+    assert (explicit.poke_interval, explicit.timeout) == (5, 10), "the waiter settings win over default_args"
