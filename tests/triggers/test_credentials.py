@@ -134,6 +134,32 @@ async def events_of(triggers: list[Any]) -> list[Any]:
     return list(await asyncio.gather(*(only_event(t) for t in triggers), return_exceptions=True))
 
 
+async def test_a_refused_role_assumption_is_an_error_event_of_its_triggers_only(iam_emulator: Any, aws: Aws) -> None:
+    workflow_arn = iam_emulator.control.create_workflow(name="orders")
+    aws.admin = aws.user("admin")
+    key = aws.user("airflow")
+    refusing = aws.role("refusing", trusted_user="someone-else")
+    good = aws.connection("mwaas_good", key)
+    refused = aws.connection("mwaas_refused", key, role_arn=refusing)
+    runs = start_runs(aws, workflow_arn, 5)
+    aws.set_checks(True)
+
+    conns = [good, refused, good, refused, good]
+    events = await events_of([make_trigger(conn, workflow_arn, run) for conn, run in zip(conns, runs, strict=True)])
+
+    assert not [e for e in events if isinstance(e, BaseException)], "no exception escapes a trigger"
+    for conn, run_id, event in zip(conns, runs, events, strict=True):
+        assert event["run_id"] == run_id
+        if conn == good:
+            assert event["status"] == "success", event
+            continue
+        assert event["status"] == "error", event
+        assert (event["error"]["operation"], event["error"]["code"]) == ("AssumeRole", "AccessDenied")
+        assert f"connection 'mwaas_refused': Could not assume role {refusing}" in event["message"]
+        assert "trust policy" in event["message"]
+    assert client_pool().entries == {}
+
+
 async def test_a_rotated_key_rebuilds_the_shared_client_and_a_revoked_one_fails_only_its_triggers(
     iam_emulator: Any, aws: Aws
 ) -> None:
