@@ -29,6 +29,11 @@ from airflow_provider_mwaas.utils.errors import InvalidParameterError, MwaaServe
 #: for fan-out workloads that get throttled.
 DEFAULT_RETRIES: dict[str, Any] = {"mode": "standard", "max_attempts": 10}
 
+#: For StopWorkflowRun from ``on_kill``, which Airflow gives seconds: 5 s between SIGTERM and SIGKILL on
+#: a worker, ``[triggerer] on_kill_timeout`` (30 s) in the triggerer. Three short attempts rather than the
+#: default ten with backoff and a 60 s read timeout, which a kill would cut short without a word.
+ON_KILL_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=3)
+
 #: Codes a retry of the task cannot fix, with what the user should do.
 NON_RETRYABLE_HINTS: dict[str, str] = {
     "AccessDeniedException": "Grant the connection's identity the IAM action airflow-serverless:{action}",
@@ -96,6 +101,16 @@ class MwaaServerlessBaseHook(AwsBaseHook):
         if config.retries is None and not ({"AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"} & os.environ.keys()):
             config = config.merge(Config(retries=DEFAULT_RETRIES))
         return config
+
+    def with_config(self, config: Config) -> Any:
+        """The same hook (connection, region, ``verify``) with ``config`` merged over its botocore config,
+        e.g. :data:`ON_KILL_CONFIG` for a call that must end within a deadline."""
+        return type(self)(
+            aws_conn_id=self.aws_conn_id,
+            region_name=self._region_name,
+            verify=self._verify,
+            config=self.config.merge(config),
+        )
 
     # -- the ``mwaa_serverless`` connection form ----------------------------------------------------
     # The form (declared in get_provider_info.py) stores its fields in ``extra`` under plain names; most

@@ -46,13 +46,8 @@ class ConnectionTestMixin(MwaaServerlessBaseHook):
         try:
             config = self.conn_config
             # One attempt, short timeouts: the user is waiting in the browser.
-            probe = type(self)(
-                aws_conn_id=self.aws_conn_id,
-                region_name=self._region_name,
-                verify=self._verify,
-                config=self.config.merge(
-                    Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=15)
-                ),
+            probe = self.with_config(
+                Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=15)
             )
             client = probe.conn  # builds the session: a role is assumed here
             region = client.meta.region_name

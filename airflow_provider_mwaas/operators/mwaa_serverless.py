@@ -342,12 +342,15 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         """Stop the run when the task is killed while waiting on the worker (``stop_on_kill``)."""
         if not (self.stop_on_kill and self._run_id):
             return
+        from airflow_provider_mwaas.hooks.base import ON_KILL_CONFIG
+
         self.log.info("Task killed: stopping workflow run %s", self._run_id)
         try:
-            response = self.hook.stop_workflow_run(self.workflow_arn, self._run_id)
+            # Airflow SIGKILLs the task 5 s after SIGTERM: a few short attempts, not the default retries.
+            response = self.hook.with_config(ON_KILL_CONFIG).stop_workflow_run(self.workflow_arn, self._run_id)
             self.log.info("Workflow run %s is now %s", self._run_id, response.get("Status"))
         except Exception:
-            self.log.exception("Could not stop workflow run %s", self._run_id)
+            self.log.exception("Could not stop workflow run %s; it may still be running", self._run_id)
 
 
 class StopWorkflowRunOperator(MwaaServerlessBaseOperator):

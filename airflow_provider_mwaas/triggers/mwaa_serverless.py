@@ -317,10 +317,14 @@ class WorkflowRunCompletedTrigger(RunEventsMixin, MwaaServerlessHookMixin, BaseT
         """
         if not self.stop_on_kill or self._ended:
             return
+        from airflow_provider_mwaas.hooks.base import ON_KILL_CONFIG
+
         self.log.info("Task killed by a user: stopping workflow run %s of %s", self.run_id, self.workflow_arn)
         try:
-            async with self.hook.async_client() as client:
-                response = await self.hook.stop_workflow_run_async(client, self.workflow_arn, self.run_id)
+            # Within [triggerer] on_kill_timeout: a few short attempts, not the default retries.
+            hook = self.hook.with_config(ON_KILL_CONFIG)
+            async with hook.async_client() as client:
+                response = await hook.stop_workflow_run_async(client, self.workflow_arn, self.run_id)
         except Exception:
             self.log.exception("Could not stop workflow run %s; it may still be running", self.run_id)
             return
