@@ -15,6 +15,12 @@ from airflow_provider_mwaas.utils.diagnostics import progress_line, run_error_me
 from airflow_provider_mwaas.utils.errors import InvalidParameterError, WorkflowRunWaitTimeoutError
 from airflow_provider_mwaas.utils.validation import check_run_id, check_start_request
 
+#: The Extra placeholder of the connection form on Airflow < 3.2: where the 3.2+ form's own fields go.
+FORM_FIELDS_IN_EXTRA = (
+    '{"region_name": "us-east-1", "role_arn": "arn:aws:iam::123456789012:role/airflow-mwaas", '
+    '"external_id": "", "endpoint_url": "", "sts_endpoint_url": ""} (Airflow < 3.2 has no form fields for these)'
+)
+
 
 class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixin, MwaaServerlessBaseHook):
     """Interact with Amazon MWAA Serverless through boto3 (and aiobotocore in triggers).
@@ -26,6 +32,19 @@ class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixi
     Run states (``IN_FLIGHT_STATES``, ``SUCCESS_STATES``, ``FAILURE_STATES``, ``TERMINAL_STATES``) are
     those of :mod:`airflow_provider_mwaas.utils.run_states`.
     """
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form on Airflow < 3.2, which has no declarative custom fields: the standard
+        fields as on 3.2+, and the Extra placeholder names the fields to type into the Extra JSON instead.
+
+        Airflow >= 3.2 reads the form from provider info and never calls this.
+        """
+        from airflow_provider_mwaas.get_provider_info import UI_FIELD_BEHAVIOUR
+
+        behaviour = {**UI_FIELD_BEHAVIOUR, "placeholders": dict(UI_FIELD_BEHAVIOUR["placeholders"])}
+        behaviour["placeholders"]["extra"] = FORM_FIELDS_IN_EXTRA
+        return behaviour
 
     @classmethod
     def from_params(

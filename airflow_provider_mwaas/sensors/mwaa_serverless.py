@@ -7,8 +7,6 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, conf
-
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin, aws_template_fields
 from airflow_provider_mwaas.utils.diagnostics import (
@@ -22,9 +20,10 @@ from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError
 from airflow_provider_mwaas.utils.run_states import TERMINAL_STATES
 from airflow_provider_mwaas.utils.trigger_events import check_target_states, handle_workflow_run_event
 from airflow_provider_mwaas.utils.validation import check_positive_int
+from airflow_provider_mwaas.version_compat import BaseSensorOperator, conf
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
 DEFAULT_WAITER_DELAY = 60
 DEFAULT_WAITER_MAX_ATTEMPTS = 720

@@ -30,8 +30,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
-
 from airflow_provider_mwaas.utils.diagnostics import describe_failed_task_instances, describe_run_failure
 from airflow_provider_mwaas.utils.errors import (
     InvalidParameterError,
@@ -41,6 +39,7 @@ from airflow_provider_mwaas.utils.errors import (
     WorkflowRunWaitTimeoutError,
 )
 from airflow_provider_mwaas.utils.run_states import FAILURE_STATES, SUCCESS_STATES, RunState
+from airflow_provider_mwaas.version_compat import AirflowException
 
 EVENT_STATUSES: frozenset[str] = frozenset({"success", "failure", "timeout", "error"})
 #: Keys every event carries; ``waited_seconds`` and ``error`` are read when present.
