@@ -30,7 +30,7 @@ def run_dag(dag: Any, **kwargs: Any) -> DagRunOutcome:
     from airflow.models import TaskInstance
     from airflow.utils.session import create_session
 
-    xcom_model = _xcom_model()
+    xcom_model, airflow_3 = _xcom_model()
     _serialize(dag)
     dag_run = dag.test(**kwargs)
     outcome = DagRunOutcome(state=_state(dag_run.state), run_id=dag_run.run_id)
@@ -41,7 +41,7 @@ def run_dag(dag: Any, **kwargs: Any) -> DagRunOutcome:
             outcome.try_numbers[name] = ti.try_number
         for row in session.query(xcom_model).filter_by(dag_id=dag.dag_id, run_id=dag_run.run_id):
             name = f"{row.task_id}[{row.map_index}]" if row.map_index >= 0 else row.task_id
-            outcome.xcoms[(name, row.key)] = xcom_model.deserialize_value(row)
+            outcome.xcoms[(name, row.key)] = xcom_model.deserialize_value(row) if airflow_3 else row.value
     return outcome
 
 
@@ -59,15 +59,17 @@ def _state(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def _xcom_model() -> Any:
+def _xcom_model() -> tuple[Any, bool]:
+    """The XCom table's model, and whether its rows need ``deserialize_value`` (Airflow 2 deserializes
+    the value as it loads a row; Airflow 3 leaves it to the caller)."""
     try:
         from airflow.models.xcom import XComModel  # Airflow 3
 
-        return XComModel
+        return XComModel, True
     except ImportError:
         from airflow.models.xcom import XCom  # Airflow 2
 
-        return XCom
+        return XCom, False
 
 
 def _serialize(dag: Any) -> None:
@@ -79,6 +81,8 @@ def _serialize(dag: Any) -> None:
         dag.sync_to_db()
         return
     DagBundlesManager().sync_bundles_to_db()
+    if getattr(dag, "relative_fileloc", "") is None:  # Airflow 3.0 serializes it, and only a file's DAG has one
+        dag.relative_fileloc = dag.fileloc
     bag = dagbag(os.devnull)
     bag.bag_dag(dag)
     try:
