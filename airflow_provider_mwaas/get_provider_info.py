@@ -114,6 +114,14 @@ def get_provider_info() -> dict[str, Any]:
                         ),
                         "schema": {"type": ["string", "null"]},
                     },
+                    "s3_endpoint_url": {
+                        "label": "S3 endpoint URL (workflow definitions)",
+                        "description": (
+                            "Where DeployWorkflowOperator reads and stores definitions: an S3 VPC endpoint, or "
+                            "the emulator's URL. Empty: the regional S3 endpoint (never the MWAA Serverless one)."
+                        ),
+                        "schema": {"type": ["string", "null"]},
+                    },
                     "aws_session_token": {
                         "label": "AWS Session Token",
                         "description": "Only with temporary keys (they expire: prefer a role to assume).",

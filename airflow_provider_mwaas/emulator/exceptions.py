@@ -122,6 +122,32 @@ class ServiceQuotaExceededException(MWAAServerlessException):
         self.quota_code = "concurrent-workflow-runs"
 
 
+class UnrecognizedClientException(MWAAServerlessException):
+    """A key the account does not know (revoked, rotated, mistyped): how JSON-protocol services say it."""
+
+    code = "UnrecognizedClientException"
+
+
+class InvalidSignatureException(MWAAServerlessException):
+    """The request was signed with the wrong secret."""
+
+    code = "InvalidSignatureException"
+
+
+#: moto's IAM-check errors (XML, for its query-protocol services) -> this service's JSON answer.
+_AUTH_ERRORS: dict[str, type[MWAAServerlessException]] = {
+    "InvalidClientTokenId": UnrecognizedClientException,
+    "AuthFailure": UnrecognizedClientException,
+    "SignatureDoesNotMatch": InvalidSignatureException,
+    "AccessDenied": AccessDeniedException,
+}
+
+
+def auth_refusal(error_type: str, message: str) -> MWAAServerlessException:
+    """This service's answer to a refusal of moto's IAM check (``error_type``; others: access denied)."""
+    return _AUTH_ERRORS.get(error_type, AccessDeniedException)(message)
+
+
 def refusal(code: str, message: str | None = None) -> MWAAServerlessException:
     """The service error for a scripted refusal of ``code`` (see :data:`.faults.REFUSAL_CODES`)."""
     text = message or f"Scripted {code} from the MWAA Serverless emulator"

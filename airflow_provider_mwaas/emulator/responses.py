@@ -33,7 +33,7 @@ from airflow_provider_mwaas.utils.service_model import (
     validate_input,
 )
 
-from .exceptions import InternalServerException, ThrottlingException, ValidationException, refusal
+from .exceptions import InternalServerException, ThrottlingException, ValidationException, auth_refusal, refusal
 from .models import MWAAServerlessBackend, mwaaserverless_backends
 from .state import STATE
 
@@ -86,6 +86,9 @@ class MWAAServerlessResponse(BaseResponse):
 
         if not operation or not is_known_operation(operation):
             return self._error(ValidationException.unknown_operation(raw_target))
+        denied = self._iam_refusal()
+        if denied is not None:  # moto's IAM check (when enabled): the service's JSON answer, not moto's XML
+            return self._error(denied)
         scripted = STATE.refusals.take(operation)
         if scripted is not None:  # like the service's authorization/quota checks: before validation
             return self._error(refusal(scripted.code, scripted.message))
@@ -102,6 +105,26 @@ class MWAAServerlessResponse(BaseResponse):
         if camelcase_to_underscores(operation) not in dir(self):
             return self._error(ValidationException(f"{operation} is not implemented by the emulator", REASON_OTHER))
         return super().call_action()
+
+    def _iam_refusal(self) -> Exception | None:
+        """Run moto's IAM check (off unless enabled through ``/moto-api/reset-auth``) once, before validation.
+
+        moto answers a refused key, signature or action in XML, which a JSON-protocol client cannot
+        read (botocore would report the code ``403``); the service answers in JSON.
+        """
+        from werkzeug.exceptions import HTTPException
+
+        try:
+            super()._authenticate_and_authorize_normal_action()
+        except HTTPException as err:  # moto's IAM errors (InvalidClientTokenId, SignatureDoesNotMatch, ...)
+            return auth_refusal(getattr(err, "error_type", ""), getattr(err, "message", ""))
+        finally:
+            self._iam_checked = True
+        return None
+
+    def _authenticate_and_authorize_normal_action(self, resource: str = "*") -> None:
+        if not getattr(self, "_iam_checked", False):  # checked once, by _iam_refusal
+            super()._authenticate_and_authorize_normal_action(resource)
 
     def _error(self, error: Exception) -> tuple[int, dict[str, str], str]:
         status, headers, body = self.serialized(ActionResult(error))

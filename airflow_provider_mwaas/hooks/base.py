@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
@@ -102,24 +102,35 @@ class MwaaServerlessBaseHook(AwsBaseHook):
     # are the amazon provider's own AWS extras, the rest are mapped here, so the amazon machinery
     # (credentials, role assumption, endpoints) reads our type exactly as it reads an ``aws`` connection.
 
-    #: Form fields that are not amazon AWS-connection extras, and where they go.
-    FORM_ONLY_FIELDS = ("external_id", "sts_endpoint_url")
+    #: Form fields that are not amazon AWS-connection extras (``external_id``), and the form's endpoint
+    #: fields, each the endpoint of ONE service (``service_config.<service>.endpoint_url``). The form's
+    #: ``endpoint_url`` is the MWAA Serverless endpoint: it is never the amazon hook's global
+    #: ``endpoint_url``, which every other service (S3, STS) would use too.
+    SERVICE_ENDPOINT_FIELDS: ClassVar[dict[str, str]] = {
+        "endpoint_url": "mwaa-serverless",
+        "sts_endpoint_url": "sts",
+        "s3_endpoint_url": "s3",
+    }
+    FORM_ONLY_FIELDS = ("external_id", *SERVICE_ENDPOINT_FIELDS)
 
     @classmethod
     def aws_extra_from_form(cls, extra: dict[str, Any]) -> dict[str, Any]:
         """Map a ``mwaa_serverless`` connection's extra onto the amazon provider's AWS extras.
 
         Empty form fields (``None`` or ``""``) are dropped; ``external_id`` becomes
-        ``assume_role_kwargs.ExternalId`` and ``sts_endpoint_url`` ``service_config.sts.endpoint_url``
-        (the amazon hook never assumes a role through ``endpoint_url``). Values already set in the
-        JSON extra win over the form fields.
+        ``assume_role_kwargs.ExternalId``; ``endpoint_url``, ``sts_endpoint_url`` and ``s3_endpoint_url``
+        become ``service_config.{mwaa-serverless,sts,s3}.endpoint_url`` (so S3 never goes to the MWAA
+        Serverless endpoint, and the amazon hook assumes roles through ``sts``'s own). Values already set
+        in the JSON extra win over the form fields.
         """
         aws = {k: v for k, v in extra.items() if v not in (None, "") and k not in cls.FORM_ONLY_FIELDS}
         if extra.get("external_id"):
             aws["assume_role_kwargs"] = {"ExternalId": extra["external_id"], **(aws.get("assume_role_kwargs") or {})}
-        if extra.get("sts_endpoint_url"):
-            service_config = dict(aws.get("service_config") or {})
-            service_config["sts"] = {"endpoint_url": extra["sts_endpoint_url"], **(service_config.get("sts") or {})}
+        service_config = dict(aws.get("service_config") or {})
+        for field, service in cls.SERVICE_ENDPOINT_FIELDS.items():
+            if extra.get(field):
+                service_config[service] = {"endpoint_url": extra[field], **(service_config.get(service) or {})}
+        if service_config:
             aws["service_config"] = service_config
         return aws
 

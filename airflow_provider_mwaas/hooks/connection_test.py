@@ -9,7 +9,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from airflow_provider_mwaas.hooks.base import MwaaServerlessBaseHook
-from airflow_provider_mwaas.utils.error_kinds import EXPIRED_CREDENTIAL_CODES
+from airflow_provider_mwaas.utils.error_kinds import EXPIRED_CREDENTIAL_CODES, INVALID_CREDENTIAL_CODES
 from airflow_provider_mwaas.utils.errors import InvalidParameterError
 
 #: A workflow name the permission probes use: valid for the model, never created by anyone.
@@ -21,10 +21,8 @@ class ConnectionTestMixin(MwaaServerlessBaseHook):
 
     #: Error codes meaning the credentials have expired (one definition, shared with the triggers).
     EXPIRED_CREDENTIAL_CODES = EXPIRED_CREDENTIAL_CODES
-    #: Error codes meaning the keys themselves are wrong.
-    INVALID_CREDENTIAL_CODES = frozenset(
-        {"UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch"}
-    )
+    #: Error codes meaning the keys themselves are wrong (likewise shared).
+    INVALID_CREDENTIAL_CODES = INVALID_CREDENTIAL_CODES
     #: Error codes meaning the identity lacks a permission.
     ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
     #: Every IAM action the provider's operators, sensor and trigger use (for access-denied hints).
@@ -59,9 +57,13 @@ class ConnectionTestMixin(MwaaServerlessBaseHook):
             client = probe.conn  # builds the session: a role is assumed here
             region = client.meta.region_name
             response = client.list_workflows(MaxResults=1)
-            missing = probe._missing_run_actions(client)
         except Exception as err:
             return False, self.describe_connection_failure(err)
+        try:
+            missing = probe._missing_run_actions(client, response.get("Workflows") or [])
+            unprobed = ""
+        except Exception as err:  # the account could not be learned: say so, the connection itself works
+            missing, unprobed = [], f" Run actions not probed: {self.describe_connection_failure(err)}"
         if missing:
             return False, (
                 "ListWorkflows works, but the connection's identity"
@@ -77,7 +79,8 @@ class ConnectionTestMixin(MwaaServerlessBaseHook):
             f"Connection works: ListWorkflows answered in {region}"
             + (f" at {endpoint}" if endpoint else "")
             + (f" as role {config.role_arn}" if config.role_arn else "")
-            + f"; {found}."
+            + f"; {found}; the run actions are allowed."
+            + unprobed
         )
 
     #: Each run action, called on a workflow that cannot exist: "not found" means allowed, "denied" not.
@@ -90,19 +93,27 @@ class ConnectionTestMixin(MwaaServerlessBaseHook):
         ("StopWorkflowRun", {"RunId": "mwaasPermissionProbe"}),
     )
 
-    def _missing_run_actions(self, client: object) -> list[str]:
-        """The run actions the identity is denied, probed on a workflow ARN of this account that cannot exist."""
+    def _missing_run_actions(self, client: object, workflows: list[dict[str, object]]) -> list[str]:
+        """The run actions the identity is denied, probed on a workflow ARN of this account that cannot exist.
+
+        The account comes from a workflow ListWorkflows showed, else from STS GetCallerIdentity (which
+        needs no permission).
+        """
         from botocore import xform_name
 
         meta = client.meta  # type: ignore[attr-defined]
-        sts = self.get_session(region_name=meta.region_name).client(
-            "sts",
-            region_name=meta.region_name,
-            endpoint_url=self.conn_config.get_service_endpoint_url("sts"),
-            config=self.config,
-            verify=self.verify,
-        )
-        account = sts.get_caller_identity()["Account"]
+        arns = [str(w.get("WorkflowArn")) for w in workflows if str(w.get("WorkflowArn", "")).count(":") >= 5]
+        if arns:
+            account = arns[0].split(":")[4]
+        else:
+            sts = self.get_session(region_name=meta.region_name).client(
+                "sts",
+                region_name=meta.region_name,
+                endpoint_url=self.conn_config.get_service_endpoint_url("sts"),
+                config=self.config,
+                verify=self.verify,
+            )
+            account = sts.get_caller_identity()["Account"]
         arn = f"arn:{meta.partition or 'aws'}:airflow-serverless:{meta.region_name}:{account}:workflow/{PROBE_WORKFLOW}"
         missing = []
         for operation, params in self.RUN_ACTION_PROBES:
@@ -163,7 +174,8 @@ class ConnectionTestMixin(MwaaServerlessBaseHook):
             url = str(getattr(err, "kwargs", {}).get("endpoint_url") or "")
             # botocore's own text only repeats the URL; the urllib3 error under it says why.
             cause = str(getattr(err, "kwargs", {}).get("error") or err).split(": ", 1)[-1]
-            if url and config is not None and url.rstrip("/") == (config.endpoint_url or "").rstrip("/"):
+            endpoint = config.get_service_endpoint_url("mwaa-serverless") if config is not None else None
+            if url and url.rstrip("/") == (endpoint or "").rstrip("/"):
                 return (
                     f"Unreachable endpoint {url} ({cause}). Check MWAA Serverless endpoint URL in the connection "
                     "(VPC endpoint DNS name or emulator address) and that it is reachable from Airflow."

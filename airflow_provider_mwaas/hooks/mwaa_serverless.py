@@ -11,15 +11,10 @@ from airflow_provider_mwaas.hooks.async_calls import AsyncCallsMixin
 from airflow_provider_mwaas.hooks.base import DEFAULT_RETRIES, MwaaServerlessBaseHook, translate_client_error
 from airflow_provider_mwaas.hooks.connection_test import ConnectionTestMixin
 from airflow_provider_mwaas.hooks.workflows import WorkflowCallsMixin
-from airflow_provider_mwaas.utils.diagnostics import progress_line, run_error_message, run_state
+from airflow_provider_mwaas.utils.diagnostics import run_error_message, run_state
 from airflow_provider_mwaas.utils.errors import InvalidParameterError, WorkflowRunWaitTimeoutError
+from airflow_provider_mwaas.utils.run_watch import RunWatch
 from airflow_provider_mwaas.utils.validation import check_run_id, check_start_request
-
-#: The Extra placeholder of the connection form on Airflow < 3.2: where the 3.2+ form's own fields go.
-FORM_FIELDS_IN_EXTRA = (
-    '{"region_name": "us-east-1", "role_arn": "arn:aws:iam::123456789012:role/airflow-mwaas", '
-    '"external_id": "", "endpoint_url": "", "sts_endpoint_url": ""} (Airflow < 3.2 has no form fields for these)'
-)
 
 
 class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixin, MwaaServerlessBaseHook):
@@ -40,10 +35,16 @@ class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixi
 
         Airflow >= 3.2 reads the form from provider info and never calls this.
         """
-        from airflow_provider_mwaas.get_provider_info import UI_FIELD_BEHAVIOUR
+        import json
 
+        from airflow_provider_mwaas.get_provider_info import UI_FIELD_BEHAVIOUR, get_provider_info
+
+        [conn_type] = get_provider_info()["connection-types"]
+        fields = conn_type["conn-fields"]
+        fields = {name: "" for name, field in fields.items() if field["schema"].get("format") != "password"}
+        example = json.dumps({**fields, "region_name": "us-east-1"})
         behaviour = {**UI_FIELD_BEHAVIOUR, "placeholders": dict(UI_FIELD_BEHAVIOUR["placeholders"])}
-        behaviour["placeholders"]["extra"] = FORM_FIELDS_IN_EXTRA
+        behaviour["placeholders"]["extra"] = f"{example} (Airflow < 3.2 has no form fields for these)"
         return behaviour
 
     @classmethod
@@ -127,6 +128,26 @@ class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixi
 
     # -- waiting on the worker ---------------------------------------------------------------------
 
+    def poll_workflow_run(self, watch: RunWatch, log: Callable[[str], None]) -> dict[str, Any]:
+        """One step of the watch flow: GetWorkflowRun, progress (logged when it changed), diagnostics.
+
+        The step the worker wait and the sensor's poke share. When the run failed (``watch.verdict``),
+        ``watch.failure`` holds its diagnostics.
+
+        :param watch: what this wait has seen (updated).
+        :param log: where progress lines go (e.g. ``self.log.info``).
+        :return: the GetWorkflowRun response.
+        """
+        run = self.get_workflow_run(watch.workflow_arn, watch.run_id)
+        state = run_state(run)
+        tis = self.list_task_instances(watch.workflow_arn, watch.run_id) if watch.wants_task_instances(state) else None
+        line = watch.progress(state, tis)
+        if line is not None:
+            log(line)
+        if watch.verdict == "failure":
+            watch.fail(run, tis if tis is not None else self.list_task_instances(watch.workflow_arn, watch.run_id))
+        return run
+
     def wait_for_workflow_run(
         self,
         workflow_arn: str,
@@ -136,8 +157,9 @@ class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixi
         waiter_max_attempts: int,
         log: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        watch: RunWatch | None = None,
     ) -> dict[str, Any]:
-        """Poll a run until it reaches a terminal state; return the final GetWorkflowRun response.
+        """Poll a run until its wait ends; return the final GetWorkflowRun response.
 
         Logs each state change and, while running, task-instance progress when it changes.
 
@@ -145,25 +167,22 @@ class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixi
         :param waiter_max_attempts: polls before giving up; the wait lasts at most
             ``waiter_delay * waiter_max_attempts`` seconds, as in deferrable mode.
         :param log: where progress lines go (e.g. ``self.log.info``).
+        :param watch: the success/failure states to wait for; afterwards ``watch.failure`` says why a
+            run failed. Default: wait for any terminal state, judging none a failure.
         :raises WorkflowRunWaitTimeoutError: the run was still in flight after the last attempt.
         """
         emit = log or self.log.info
-        last_line = None
-        state = "UNKNOWN"
+        if watch is None:
+            watch = RunWatch(workflow_arn, run_id, success_states=self.TERMINAL_STATES, failure_states=frozenset())
+        run: dict[str, Any] = {}
         for attempt in range(1, waiter_max_attempts + 1):
-            run = self.get_workflow_run(workflow_arn, run_id)
-            state = run_state(run)
-            tis = self.list_task_instances(workflow_arn, run_id) if state not in ("STARTING", "QUEUED") else None
-            line = progress_line(state, tis)
-            if line != last_line:
-                emit(f"Workflow run {run_id}: {line}")
-                last_line = line
-            if state in self.TERMINAL_STATES:
+            run = self.poll_workflow_run(watch, emit)
+            if watch.verdict is not None:
                 return run
             if attempt < waiter_max_attempts:
                 sleep(waiter_delay)
         raise WorkflowRunWaitTimeoutError(
-            f"Workflow run {run_id} of {workflow_arn} was still {state} after {waiter_max_attempts} "
+            f"Workflow run {run_id} of {workflow_arn} was still {watch.state} after {waiter_max_attempts} "
             f"attempts x {waiter_delay}s = {waiter_max_attempts * waiter_delay}s; the run was left "
             f"running (last error message: {run_error_message(run) or 'none'})"
         )

@@ -91,8 +91,11 @@ class WorkflowCallsMixin(MwaaServerlessBaseHook):
     def s3_client(self) -> Any:
         """A boto3 S3 client on this hook's session, endpoint, TLS and retry settings (for definitions).
 
-        Same credentials (role assumption included) as the MWAA Serverless calls; the connection's
-        ``endpoint_url`` applies unless its ``service_config`` gives S3 its own.
+        Same credentials (role assumption included) as the MWAA Serverless calls. The endpoint is S3's
+        own: ``service_config.s3.endpoint_url`` (the ``mwaa_serverless`` form's "S3 endpoint URL"), else
+        the public regional endpoint; an ``aws`` connection's global ``endpoint_url`` applies to every
+        service, S3 included (the amazon provider's rule). A ``mwaa_serverless`` connection's MWAA
+        Serverless endpoint is never used for S3.
         """
         return self.get_session(region_name=self.region_name).client(
             "s3",

@@ -5,29 +5,24 @@ Importing this module is cheap: no boto3, botocore or amazon hook module is impo
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
 from airflow_provider_mwaas.utils.aws_params import aws_template_fields
 from airflow_provider_mwaas.utils.client_token import attempt_of, derive_client_token
-from airflow_provider_mwaas.utils.diagnostics import describe_run_failure, failed_task_instances, run_state
+from airflow_provider_mwaas.utils.diagnostics import run_state
 from airflow_provider_mwaas.utils.errors import WorkflowRunTokenError
 from airflow_provider_mwaas.utils.masking import check_sensitive_override_keys, mask_override_parameters
-from airflow_provider_mwaas.utils.run_states import (
-    ATTACHABLE_STATES,
-    FAILURE_STATES,
-    SUCCESS_STATES,
-    TERMINAL_STATES,
-)
+from airflow_provider_mwaas.utils.run_states import ATTACHABLE_STATES, SUCCESS_STATES, TERMINAL_STATES
 from airflow_provider_mwaas.utils.validation import check_arn_region, check_positive_int, check_start_request
 from airflow_provider_mwaas.version_compat import AIRFLOW_VERSION, DEFERRED_ON_KILL_SUPPORTED, asset_types, conf
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_mwaas.utils.run_watch import RunWatch
 
 #: Generations a retry may go past its earlier tries' (each conflict or unnamed run costs one) before
 #: giving up: only reachable when the attempt arithmetic is off (``retries`` edited mid-attempt).
@@ -150,22 +145,27 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         ti.xcom_push(key="client_token", value=token)
         self._persist_link(context, run_id)
 
+        from airflow_provider_mwaas.utils.run_watch import RunWatch
+
+        watch = RunWatch(self.workflow_arn, run_id)
         if run is not None and state in SUCCESS_STATES:
-            return self._finish(context, run_id, run)  # an earlier try's run succeeded: adopt it
+            watch.progress(state, None)
+            return self._finish(context, run_id, run, watch)  # an earlier try's run succeeded: adopt it
         if not self.wait_for_completion:
             ti.xcom_push(key="status", value=state)
             self._add_asset_event_extra(context, run_id, state, self.workflow_version)
             return run_id
         if self.deferrable:
-            self._defer(run_id, waiter_delay, waiter_max_attempts)
+            self._defer(context, run_id, waiter_delay, waiter_max_attempts)
         run = self.hook.wait_for_workflow_run(
             self.workflow_arn,
             run_id,
             waiter_delay=waiter_delay,
             waiter_max_attempts=waiter_max_attempts,
             log=self.log.info,
+            watch=watch,
         )
-        return self._finish(context, run_id, run)
+        return self._finish(context, run_id, run, watch)
 
     def _start_or_attach(
         self, context: Context, override_parameters: dict[str, Any] | None
@@ -258,10 +258,11 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
             workflow_version=self.workflow_version,
         )
 
-    def _defer(self, run_id: str, waiter_delay: int, waiter_max_attempts: int) -> None:
+    def _defer(self, context: Context, run_id: str, waiter_delay: int, waiter_max_attempts: int) -> None:
         from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
+        from airflow_provider_mwaas.utils.deadlines import wait_deadlines
 
-        budget = waiter_delay * waiter_max_attempts
+        deadlines = wait_deadlines(self, context, waiter_delay, waiter_max_attempts)
         if self.stop_on_kill and not DEFERRED_ON_KILL_SUPPORTED:
             self.log.warning(
                 "stop_on_kill applies only while waiting on a worker on Airflow %s: killing, failing or "
@@ -275,14 +276,14 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
                 run_id=run_id,
                 waiter_delay=waiter_delay,
                 waiter_max_attempts=waiter_max_attempts,
-                deadline=time.time() + budget,
+                deadline=deadlines.deadline,
+                execution_deadline=deadlines.execution_deadline,
                 stop_on_kill=self.stop_on_kill,
                 **self.hook_params,
             ),
             method_name="execute_complete",
             kwargs={"run_id": run_id},
-            # A safety net only: the trigger itself reports a timeout event at the deadline.
-            timeout=timedelta(seconds=budget + max(60, 2 * waiter_delay)),
+            timeout=deadlines.defer_timeout,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None, run_id: str | None = None) -> str:
@@ -299,20 +300,15 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         self._add_asset_event_extra(context, run_id, state, None)
         return run_id
 
-    def _finish(self, context: Context, run_id: str, run: dict[str, Any]) -> str:
-        state = run_state(run)
-        context["ti"].xcom_push(key="status", value=state)
-        if state in FAILURE_STATES:
+    def _finish(self, context: Context, run_id: str, run: dict[str, Any], watch: RunWatch) -> str:
+        context["ti"].xcom_push(key="status", value=watch.state)
+        if watch.failure is not None:
             from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError
 
-            failed = failed_task_instances(self.hook.list_task_instances(self.workflow_arn, run_id))
-            message = describe_run_failure(
-                self.workflow_arn, run_id, state, (run.get("RunDetail") or {}).get("ErrorMessage"), failed
-            )
-            self.log.error("%s", message)
-            raise WorkflowRunFailedError(message)
+            self.log.error("%s", watch.failure.description)
+            raise WorkflowRunFailedError(watch.failure.description)
         self.log.info("Workflow run %s succeeded", run_id)
-        self._add_asset_event_extra(context, run_id, state, run.get("WorkflowVersion"))
+        self._add_asset_event_extra(context, run_id, watch.state, run.get("WorkflowVersion"))
         return run_id
 
     # -- asset events ------------------------------------------------------------------------------

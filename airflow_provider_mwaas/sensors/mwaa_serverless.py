@@ -5,38 +5,32 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin, aws_template_fields
-from airflow_provider_mwaas.utils.diagnostics import (
-    describe_run_failure,
-    failed_task_instances,
-    progress_line,
-    run_error_message,
-    run_state,
-)
-from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError
-from airflow_provider_mwaas.utils.run_states import TERMINAL_STATES
+from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError, WorkflowRunWaitTimeoutError
+from airflow_provider_mwaas.utils.run_watch import RunWatch
 from airflow_provider_mwaas.utils.trigger_events import check_target_states, handle_workflow_run_event
 from airflow_provider_mwaas.utils.validation import check_positive_int
-from airflow_provider_mwaas.version_compat import BaseSensorOperator, conf
+from airflow_provider_mwaas.version_compat import AirflowSensorTimeout, BaseSensorOperator, conf
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 DEFAULT_WAITER_DELAY = 60
 DEFAULT_WAITER_MAX_ATTEMPTS = 720
-#: Airflow's own deferral timeout is a backstop only: the trigger's deadline fires first, with a
-#: "timeout" event that says which state the run was in.
-_DEFER_TIMEOUT_MARGIN = timedelta(minutes=5)
 
 
 class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
     """Wait until a workflow run reaches one of ``success_states``; fail on ``failure_states``.
 
     The wait lasts at most ``waiter_delay * waiter_max_attempts`` seconds in both modes (the sensor's
-    ``timeout``; ``poke_interval`` is ``waiter_delay``). A failure lists the failed task instances.
+    ``timeout``; ``poke_interval`` is ``waiter_delay``); running out raises ``AirflowSensorTimeout`` in
+    both modes, so ``soft_fail=True`` skips the task. ``execution_timeout`` bounds the wait in both modes
+    too (``AirflowTaskTimeout``, retried per ``retries``); the sensor never stops the run it watches.
+    A failure lists the failed task instances.
 
     :param workflow_arn: the workflow's ARN. (templated)
     :param run_id: the run to watch. (templated)
@@ -48,6 +42,9 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
     :param waiter_delay: seconds between polls (default: ``poke_interval`` if given, else 60).
     :param waiter_max_attempts: polls before giving up (default: ``timeout / waiter_delay`` if a
         ``timeout`` is given, else 720).
+    :param poke_interval: Airflow's name for the poll interval; seeds ``waiter_delay`` (also from
+        ``default_args``).
+    :param timeout: Airflow's sensor timeout; seeds ``waiter_max_attempts`` (also from ``default_args``).
     :param aws_conn_id: the Airflow AWS connection. (templated)
     :param region_name: AWS region, overriding the connection's. (templated)
     :param verify: TLS verification, overriding the connection's. (templated)
@@ -68,6 +65,8 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         waiter_delay: int | None = None,
         waiter_max_attempts: int | None = None,
+        poke_interval: timedelta | float | None = None,
+        timeout: timedelta | float | None = None,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -76,9 +75,8 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
     ) -> None:
         success, failure = check_target_states(success_states, failure_states)
         # BaseSensorOperator's poke_interval/timeout are derived from the waiter settings so that both
-        # modes wait equally long; values given the Airflow way (e.g. in default_args) seed them.
-        poke_interval = kwargs.pop("poke_interval", None)
-        timeout = kwargs.pop("timeout", None)
+        # modes wait equally long; values given the Airflow way seed them. They are parameters of this
+        # signature (not read from **kwargs) so that Airflow fills them from default_args.
         if waiter_delay is None:
             waiter_delay = int(_seconds(poke_interval)) if poke_interval is not None else DEFAULT_WAITER_DELAY
         delay = check_positive_int("waiter_delay", waiter_delay)
@@ -96,58 +94,56 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
         self.waiter_delay = delay
         self.waiter_max_attempts = attempts
         self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
-        self._last_progress: str | None = None
 
     def execute(self, context: Context) -> Any:
         """Poke until done, or defer to the trigger at once in deferrable mode."""
         WorkflowRunLink.persist(context, self.workflow_arn, self.run_id)
         if not self.deferrable:
             return super().execute(context)
-        import time
-
         from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
+        from airflow_provider_mwaas.utils.deadlines import wait_deadlines
 
-        window = self.waiter_delay * self.waiter_max_attempts
+        deadlines = wait_deadlines(self, context, self.waiter_delay, self.waiter_max_attempts)
         self.defer(
             trigger=WorkflowRunCompletedTrigger(
                 workflow_arn=self.workflow_arn,
                 run_id=self.run_id,
                 waiter_delay=self.waiter_delay,
                 waiter_max_attempts=self.waiter_max_attempts,
-                deadline=time.time() + window,
+                deadline=deadlines.deadline,
+                execution_deadline=deadlines.execution_deadline,
                 stop_on_kill=False,  # the sensor watches a run it did not start: never stop it
                 success_states=sorted(self.success_states),
                 failure_states=sorted(self.failure_states),
                 **self.hook_params,
             ),
             method_name="execute_complete",
-            timeout=timedelta(seconds=window) + _DEFER_TIMEOUT_MARGIN,
+            timeout=deadlines.defer_timeout,
         )
+
+    @cached_property
+    def _watch(self) -> RunWatch:
+        """What the pokes of this try have seen (built at the first poke, after templates are rendered)."""
+        return RunWatch(self.workflow_arn, self.run_id, self.success_states, self.failure_states)
 
     def poke(self, context: Context) -> bool:
         """Return True in a success state; raise with diagnostics in a failure state; log progress."""
-        hook = self.hook
-        run = hook.get_workflow_run(self.workflow_arn, self.run_id)
-        state = run_state(run)
-        tis = None if state in ("STARTING", "QUEUED") else hook.list_task_instances(self.workflow_arn, self.run_id)
-        line = progress_line(state, tis)
-        if line != self._last_progress:
-            self.log.info("Workflow run %s: %s", self.run_id, line)
-            self._last_progress = line
-        if state in self.success_states:
-            return True
-        if state in self.failure_states or state in TERMINAL_STATES:
-            if tis is None:
-                tis = hook.list_task_instances(self.workflow_arn, self.run_id)
-            failed = failed_task_instances(tis)
-            message = describe_run_failure(self.workflow_arn, self.run_id, state, run_error_message(run), failed)
-            self.log.error("%s", message)
-            raise WorkflowRunFailedError(message)
-        return False
+        self.hook.poll_workflow_run(self._watch, self.log.info)
+        if self._watch.failure is not None:
+            self.log.error("%s", self._watch.failure.description)
+            raise WorkflowRunFailedError(self._watch.failure.description)
+        return self._watch.verdict == "success"
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
-        """Resume after the trigger: return the final state or raise what the event reports."""
-        return handle_workflow_run_event(event, run_id=self.run_id, workflow_arn=self.workflow_arn, log=self.log)
+        """Resume after the trigger: return the final state or raise what the event reports.
+
+        A wait that outlived the sensor's timeout raises ``AirflowSensorTimeout``, as in poke mode, so
+        ``soft_fail=True`` skips the task.
+        """
+        try:
+            return handle_workflow_run_event(event, run_id=self.run_id, workflow_arn=self.workflow_arn, log=self.log)
+        except WorkflowRunWaitTimeoutError as err:
+            raise AirflowSensorTimeout(str(err)) from err
 
 
 def _seconds(value: Any) -> float:

@@ -35,7 +35,7 @@ from typing import Any
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient
 from airflow_provider_mwaas.utils import error_kinds
 from airflow_provider_mwaas.utils.diagnostics import run_state
-from airflow_provider_mwaas.utils.error_kinds import EXPIRED_CREDENTIAL_CODES, error_codes_by_kind
+from airflow_provider_mwaas.utils.error_kinds import error_codes_by_kind
 from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError, NonRetryableApiError
 
 #: ListWorkflowRuns page size (the service's maximum).
@@ -203,15 +203,12 @@ class WorkflowPoller:
         base_pages = math.ceil(len(wanted) / PAGE_SIZE) + EXTRA_PAGES
         pages = 0
         while pages < MAX_PAGES:
-            async with self.shared.use() as client:
-                try:
-                    page = await self.shared.hook.list_workflow_runs_page_async(
-                        client, self.workflow_arn, next_token=token, max_results=PAGE_SIZE
-                    )
-                except MwaaServerlessApiError as err:
-                    if err.code in EXPIRED_CREDENTIAL_CODES:
-                        self.shared.invalidate(client)
-                    raise
+            page = await self.shared.call(
+                self.shared.hook.list_workflow_runs_page_async,
+                self.workflow_arn,
+                next_token=token,
+                max_results=PAGE_SIZE,
+            )
             pages += 1
             oldest = None
             for item in page.get("WorkflowRuns") or []:
@@ -238,13 +235,7 @@ class WorkflowPoller:
 
     async def _get(self, run_id: str) -> PollResult:
         try:
-            async with self.shared.use() as client:
-                try:
-                    run = await self.shared.hook.get_workflow_run_async(client, self.workflow_arn, run_id)
-                except MwaaServerlessApiError as err:
-                    if err.code in EXPIRED_CREDENTIAL_CODES:
-                        self.shared.invalidate(client)
-                    raise
+            run = await self.shared.call(self.shared.hook.get_workflow_run_async, self.workflow_arn, run_id)
         except Exception as err:
             return PollResult(None, error=err, operation="GetWorkflowRun")
         created = (run.get("RunDetail") or {}).get("CreatedAt")

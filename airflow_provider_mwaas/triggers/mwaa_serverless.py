@@ -11,15 +11,11 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_mwaas.triggers.coalescing import watch
+from airflow_provider_mwaas.triggers.events import RunEventsMixin
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient, client_pool
 from airflow_provider_mwaas.utils import error_kinds
 from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
-from airflow_provider_mwaas.utils.diagnostics import (
-    failed_task_instances,
-    progress_line,
-    run_error_message,
-    run_state,
-)
+from airflow_provider_mwaas.utils.diagnostics import run_state
 from airflow_provider_mwaas.utils.error_kinds import (  # noqa: F401  (re-exported names)
     EXPIRED_CREDENTIAL_CODES,
     MAX_BACKOFF_FACTOR,
@@ -28,25 +24,26 @@ from airflow_provider_mwaas.utils.error_kinds import (  # noqa: F401  (re-export
 )
 from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError, NonRetryableApiError
 from airflow_provider_mwaas.utils.run_states import TERMINAL_STATES
-from airflow_provider_mwaas.utils.trigger_events import check_target_states, workflow_run_event
+from airflow_provider_mwaas.utils.run_watch import RunWatch
+from airflow_provider_mwaas.utils.trigger_events import check_target_states
 from airflow_provider_mwaas.utils.validation import check_positive_int, check_run_id
-
-#: States in which the run has no task instances yet: progress is not worth a ListTaskInstances call.
-_NOT_STARTED_STATES = frozenset({"STARTING", "QUEUED"})
 
 
 @dataclass
 class _WaitState:
-    """What one wait has seen so far."""
+    """What one wait has seen so far: the shared watch flow, plus the trigger's polling state."""
 
-    state: str = "UNKNOWN"
-    last_line: str | None = None
+    watch: RunWatch
     progress_state: str | None = None  # the state whose task progress was last read
     factor: int = 1
     transient_failures: int = 0
 
+    @property
+    def state(self) -> str:
+        return self.watch.state
 
-class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
+
+class WorkflowRunCompletedTrigger(RunEventsMixin, MwaaServerlessHookMixin, BaseTrigger):
     """Wait with aiobotocore until the run ends, then yield ONE event.
 
     Every trigger of the triggerer's event loop with the same connection parameters shares one client
@@ -68,8 +65,14 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
     :param deadline: epoch seconds at which the wait gives up. Set once, when the task defers, and
         serialised, so a trigger recreated after a triggerer restart keeps the same deadline.
         ``None`` computes ``now + waiter_delay * waiter_max_attempts``.
+    :param execution_deadline: epoch seconds at which the task's ``execution_timeout`` ends (its try's
+        start plus ``execution_timeout``), or ``None``. The wait ends at the earlier of this and
+        ``deadline``; at this one the run is stopped first when ``stop_on_kill`` (as the worker's
+        ``on_kill`` does when ``execution_timeout`` interrupts a wait there), and the event's
+        ``timeout_kind`` is ``"execution_timeout"``.
     :param stop_on_kill: stop the run (StopWorkflowRun) when a user kills, fails or clears the deferred
-        task (Airflow >= 3.3 calls ``on_kill`` for those actions only, never on a triggerer restart).
+        task (Airflow >= 3.3 calls ``on_kill`` for those actions only, never on a triggerer restart), and
+        at ``execution_deadline``.
     :param success_states: run states that end the wait with ``status="success"`` (default SUCCESS).
     :param failure_states: run states that end it with ``status="failure"``; a terminal state not in
         ``success_states`` is a failure too, since it can never change.
@@ -88,6 +91,7 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
         waiter_delay: int = 60,
         waiter_max_attempts: int = 720,
         deadline: float | None = None,
+        execution_deadline: float | None = None,
         stop_on_kill: bool = True,
         success_states: Iterable[str] | None = None,
         failure_states: Iterable[str] | None = None,
@@ -104,6 +108,7 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
         self.waiter_delay = check_positive_int("waiter_delay", waiter_delay)
         self.waiter_max_attempts = check_positive_int("waiter_max_attempts", waiter_max_attempts)
         self.deadline = float(deadline) if deadline is not None else time.time() + self.wait_window
+        self.execution_deadline = float(execution_deadline) if execution_deadline is not None else None
         self.stop_on_kill = bool(stop_on_kill)
         self.success_states, self.failure_states = check_target_states(success_states, failure_states)
         self.coalesce = bool(coalesce)
@@ -115,6 +120,16 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
         """The whole wait in seconds: ``waiter_delay * waiter_max_attempts``."""
         return self.waiter_delay * self.waiter_max_attempts
 
+    @property
+    def wait_began(self) -> float:
+        """Epoch seconds at which the wait began (the deferral), kept across triggerer restarts."""
+        return self.deadline - self.wait_window
+
+    @property
+    def ends_at(self) -> float:
+        """Epoch seconds at which the wait ends: the earlier of ``deadline`` and ``execution_deadline``."""
+        return min(self.deadline, self.execution_deadline or self.deadline)
+
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Everything needed to rebuild this trigger; no credentials (the connection id only)."""
         return (
@@ -125,6 +140,7 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
                 "waiter_delay": self.waiter_delay,
                 "waiter_max_attempts": self.waiter_max_attempts,
                 "deadline": self.deadline,
+                "execution_deadline": self.execution_deadline,
                 "stop_on_kill": self.stop_on_kill,
                 "success_states": sorted(self.success_states),
                 "failure_states": sorted(self.failure_states),
@@ -145,27 +161,29 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
             self.run_id,
             self.workflow_arn,
             self.waiter_delay,
-            self.deadline - time.time(),
+            self.ends_at - time.time(),
         )
-        seen = _WaitState()
-        try:
-            async with client_pool().lease(self.hook_params, self._make_hook) as shared:
-                await shared.client()  # built off the loop; a bad connection ends the wait here
+        seen = _WaitState(RunWatch(self.workflow_arn, self.run_id, self.success_states, self.failure_states))
+        async with client_pool().lease(self.hook_params, self._make_hook) as shared:
+            try:
+                await shared.client()  # built off the loop; a bad connection ends this wait (only) here
+            except Exception as err:  # connection lookup, role assumption, endpoint, anything
+                return self._client_error_event(shared, err)
+            try:
                 if self.coalesce:
                     return await self._wait_coalesced(shared, seen)
                 return await self._wait_polling(shared, seen)
-        except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
-            # building the client failed (connection lookup, role assumption, bad endpoint)
-            return self._error_event(seen.state, err)
+            except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
+                return self._error_event(seen.state, err)
 
     async def _wait_coalesced(self, shared: SharedClient, seen: _WaitState) -> dict[str, Any]:
         """Take this run's result from the workflow's shared poller after each of its polls."""
         async with watch(shared, self.workflow_arn, self.run_id, self.waiter_delay) as watcher:
             while True:
-                remaining = self.deadline - time.time()
+                remaining = self.ends_at - time.time()
                 result = await watcher.next(remaining) if remaining > 0 else None
                 if result is None:
-                    return self._timeout_event(seen.state)
+                    return await self._timeout_event(shared, seen.state)
                 if result.error is not None:
                     event = self._on_failed_poll(seen, result.error, result.operation, result.next_poll_in)
                 else:
@@ -189,9 +207,9 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
                 event = await self._on_state(shared, seen, run_state(run), run)
             if event is not None:
                 return event
-            remaining = self.deadline - time.time()
+            remaining = self.ends_at - time.time()
             if remaining <= 0:
-                return self._timeout_event(seen.state)
+                return await self._timeout_event(shared, seen.state)
             await asyncio.sleep(min(self.waiter_delay * seen.factor, remaining))
 
     def _make_hook(self) -> Any:
@@ -226,105 +244,70 @@ class WorkflowRunCompletedTrigger(MwaaServerlessHookMixin, BaseTrigger):
     async def _on_state(
         self, shared: SharedClient, seen: _WaitState, state: str, run: dict[str, Any] | None
     ) -> dict[str, Any] | None:
-        """Log progress; return the final event when ``state`` ends the wait, else ``None``."""
-        seen.state = state
+        """The watch flow: progress when the state changed; the final event when it ends the wait, else ``None``."""
+        watch_ = seen.watch
+        watch_.state = state
         if state != seen.progress_state:
             # coalesced, the first sight of a run logs its state alone: N triggers (re)started together
             # would otherwise send N ListTaskInstances at once; progress is read on its next change
             first_sight = seen.progress_state is None and self.coalesce and state not in TERMINAL_STATES
             seen.progress_state = state
-            line = progress_line(state, None) if first_sight else await self._progress(shared, state)
-            if line != seen.last_line:
-                self.log.info("Workflow run %s: %s", self.run_id, line)
-                seen.last_line = line
+            wanted = not first_sight and watch_.wants_task_instances(state)
+            tis = await self._task_instances(shared, "debug") if wanted else None
+            line = watch_.progress(state, tis)
+            if line is not None:
+                self.log.info("%s", line)
         if state in TERMINAL_STATES:
             self._ended = True
-        if state in self.success_states:
+        if watch_.verdict == "success":
             return self._event("success", state, f"Workflow run {self.run_id} ended: {state}")
-        if state in self.failure_states or state in TERMINAL_STATES:
-            return await self._failure_event(shared, run, state)
+        if watch_.verdict == "failure":
+            return await self._failure_event(shared, watch_, run)
         return None
 
     async def _call(self, shared: SharedClient, method: Any) -> Any:
-        """``method(client, workflow_arn, run_id)`` on the shared client; expired credentials rebuild it."""
-        async with shared.use() as client:
-            try:
-                return await method(client, self.workflow_arn, self.run_id)
-            except MwaaServerlessApiError as err:
-                if err.code in EXPIRED_CREDENTIAL_CODES:
-                    shared.invalidate(client)
-                raise
+        """``method(client, workflow_arn, run_id)`` on the shared client (refused credentials rebuild it)."""
+        return await shared.call(method, self.workflow_arn, self.run_id)
 
-    async def _progress(self, shared: SharedClient, state: str) -> str:
-        if state in _NOT_STARTED_STATES:
-            return progress_line(state, None)
+    async def _task_instances(self, shared: SharedClient, level: str) -> list[dict[str, Any]] | None:
+        """The run's task instances, or ``None`` (logged at ``level``) when they could not be listed."""
         try:
-            tis = await self._call(shared, shared.hook.list_task_instances_async)
+            tis: list[dict[str, Any]] = await self._call(shared, shared.hook.list_task_instances_async)
         except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
-            self.log.debug("Workflow run %s: no task-instance progress (%s)", self.run_id, err)
-            return progress_line(state, None)
-        return progress_line(state, tis)
+            getattr(self.log, level)("Workflow run %s: could not list task instances (%s)", self.run_id, err)
+            return None
+        return tis
 
-    async def _failure_event(self, shared: SharedClient, run: dict[str, Any] | None, state: str) -> dict[str, Any]:
+    async def _failure_event(
+        self, shared: SharedClient, watch_: RunWatch, run: dict[str, Any] | None
+    ) -> dict[str, Any]:
         if run is None:  # the state came from the listing, which has no ErrorMessage
             try:
                 run = await self._call(shared, shared.hook.get_workflow_run_async)
             except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
                 self.log.warning("Workflow run %s: could not read its error message (%s)", self.run_id, err)
-                run = {}
-        try:
-            tis = await self._call(shared, shared.hook.list_task_instances_async)
-        except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
-            self.log.warning("Workflow run %s: could not list task instances (%s)", self.run_id, err)
-            tis = []
-        return self._event("failure", state, run_error_message(run), failed=failed_task_instances(tis))
+        failure = watch_.fail(run or {}, await self._task_instances(shared, "warning") or [])
+        return self._event("failure", failure.state, failure.error_message, failed=failure.failed_task_instances)
 
-    def _timeout_event(self, state: str) -> dict[str, Any]:
-        return self._event(
-            "timeout",
-            state,
-            f"Deadline reached (waiter_delay {self.waiter_delay}s x waiter_max_attempts {self.waiter_max_attempts}).",
-        )
-
-    def _event(
-        self,
-        status: str,
-        state: str,
-        message: str | None,
-        *,
-        failed: list[dict[str, Any]] | None = None,
-        error: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        return workflow_run_event(
-            status,
-            self.workflow_arn,
-            self.run_id,
-            state,
-            message,
-            failed_task_instances=failed,
-            waited_seconds=time.time() - (self.deadline - self.wait_window),
-            error=error,
-        )
-
-    def _error_event(self, state: str, err: BaseException, operation: str = "GetWorkflowRun") -> dict[str, Any]:
-        if isinstance(err, MwaaServerlessApiError):
-            error = {
-                "operation": err.operation,
-                "code": err.code,
-                "message": str(err),
-                "request_id": err.request_id,
-                "retryable": not isinstance(err, NonRetryableApiError),
-            }
-        else:
-            error = {
-                "operation": operation,
-                "code": type(err).__name__,
-                "message": str(err),
-                "request_id": None,
-                "retryable": True,
-            }
-        self.log.error("Workflow run %s: giving up the wait: %s", self.run_id, err)
-        return self._event("error", state, str(err), error=error)
+    async def _timeout_event(self, shared: SharedClient, state: str) -> dict[str, Any]:
+        if self.execution_deadline is None or self.deadline <= self.execution_deadline:
+            return self._event(
+                "timeout",
+                state,
+                f"Deadline reached (waiter_delay {self.waiter_delay}s x waiter_max_attempts "
+                f"{self.waiter_max_attempts}).",
+                timeout_kind="wait",
+            )
+        outcome = "the run was left running"
+        if self.stop_on_kill and not self._ended:
+            self.log.info("Workflow run %s: execution_timeout reached, stopping the run", self.run_id)
+            try:
+                response = await self._call(shared, shared.hook.stop_workflow_run_async)
+                outcome = f"the run was stopped (StopWorkflowRun answered {response.get('Status')})"
+            except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
+                self.log.exception("Could not stop workflow run %s; it may still be running", self.run_id)
+                outcome = f"stopping the run failed ({err}); it may still be running"
+        return self._event("timeout", state, f"execution_timeout reached: {outcome}.", timeout_kind="execution_timeout")
 
     async def on_kill(self) -> None:
         """Stop the run when a user kills/fails/clears the deferred task (Airflow >= 3.3 only).

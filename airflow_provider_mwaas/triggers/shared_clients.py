@@ -10,9 +10,12 @@ that use the same connection parameters lease ONE client:
 * The client is built once, off the event loop (connection lookup, secrets backend, STS AssumeRole run
   in a thread); triggers arriving meanwhile await the same build.
 * Credentials: refreshable ones (assumed roles) are refreshed by aiobotocore under its own lock, in a
-  thread (see ``MwaaServerlessHook._offload_sync_credential_refresh``), once for all users. Credentials
-  the service reports expired (``error_kinds.EXPIRED_CREDENTIAL_CODES``) make the entry :meth:`invalidate` its
-  client: the next call rebuilds it from the connection, and the old one is closed once no call uses it.
+  thread (see ``MwaaServerlessHook._offload_sync_credential_refresh``), once for all users.
+* Rebuilds: the entry drops its client (:meth:`SharedClient.invalidate`) and the next call builds a new one
+  from the connection as it is then, when a call's credentials are refused
+  (:func:`~airflow_provider_mwaas.utils.error_kinds.is_auth_failure`: expired, rotated or revoked keys),
+  when a trigger leasing the entry finds the connection changed (an edited key, role or endpoint), and
+  once the client is :data:`MAX_CLIENT_AGE` seconds old. The old client is closed once no call uses it.
 * The client is closed when its last user leaves; its HTTP pool is sized by
   :data:`SHARED_POOL_CONNECTIONS` (unless the connection or ``botocore_config`` sets one).
 
@@ -24,16 +27,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
+import time
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+from airflow_provider_mwaas.utils.error_kinds import is_auth_failure
+from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError
 
 if TYPE_CHECKING:
     from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
 
+#: Seconds after which a shared client is rebuilt from the connection, even if nothing failed.
+MAX_CLIENT_AGE = 900.0
 #: HTTP connections per shared client. Coalesced polling needs about one per poller and per fallback
 #: or progress call in flight; 50 keeps 1,000 waits on one connection from queueing on the pool.
 SHARED_POOL_CONNECTIONS = 50
@@ -65,16 +75,22 @@ class SharedClient:
         self._make_hook = make_hook
         self.hook = make_hook()
         self.users = 0
-        self.builds = 0  # clients built so far (1 unless credentials expired)
+        self.builds = 0  # clients built so far
+        self._attempts = 0  # builds started (a failed one too: the next starts from a fresh hook)
         self._client: Any = None
         self._creator: Any = None
+        self._built_at = 0.0
+        self._fingerprint: str | None = None  # of the connection the client was built from
         self._building: asyncio.Future[Any] | None = None
+        self._checking: asyncio.Future[None] | None = None
         self._in_flight: dict[int, int] = {}  # id(client) -> calls using it
         self._retired: dict[int, Any] = {}  # id(client) -> creator, closed when its calls end
         self._closing: set[asyncio.Future[None]] = set()
 
     async def client(self) -> Any:
-        """The current client, built (once, off the loop) if there is none."""
+        """The current client, built (once, off the loop) if there is none or it is too old."""
+        if self._client is not None and time.monotonic() - self._built_at > MAX_CLIENT_AGE:
+            self.invalidate(self._client, f"it is older than {MAX_CLIENT_AGE:g}s")
         if self._client is not None:
             return self._client
         if self._building is None:
@@ -86,13 +102,57 @@ class SharedClient:
                 self._building = None
 
     async def _build(self) -> Any:
-        if self.builds:  # a rebuild: a new hook re-reads the connection (the old one cached its credentials)
+        if self._attempts:  # a new hook re-reads the connection (the old one cached it)
             self.hook = self._make_hook()
+        self._attempts += 1
+        fingerprint = await asyncio.to_thread(self._connection_fingerprint)
         creator = await asyncio.to_thread(self.hook.async_client_creator, SHARED_POOL_CONNECTIONS)
         client = await self.hook.open_async_client(creator)
-        self._client, self._creator = client, creator
+        self._client, self._creator, self._fingerprint = client, creator, fingerprint
+        self._built_at = time.monotonic()
         self.builds += 1
         return client
+
+    def _connection_fingerprint(self) -> str | None:
+        """A digest of the connection's fields (secrets included, never kept); ``None`` when unreadable."""
+        conn_id = self.key[0]
+        if conn_id is None:
+            return None
+        try:
+            conn = self.hook.get_connection(conn_id)
+        except Exception:  # missing or unreadable: the build says why, if it matters
+            return None
+        fields = [conn.conn_type, conn.host, conn.schema, conn.login, conn.password, conn.port, conn.extra]
+        return hashlib.sha256(json.dumps(fields, default=str).encode()).hexdigest()
+
+    async def check_connection(self) -> None:
+        """Drop the client if the connection changed since it was built (one lookup for concurrent callers)."""
+        if self._client is None:
+            return
+        if self._checking is None:
+            self._checking = asyncio.ensure_future(self._check_connection())
+        checking = self._checking
+        try:
+            await asyncio.shield(checking)
+        finally:
+            if checking.done() and self._checking is checking:
+                self._checking = None
+
+    async def _check_connection(self) -> None:
+        client = self._client
+        fingerprint = await asyncio.to_thread(self._connection_fingerprint)
+        if fingerprint is not None and fingerprint != self._fingerprint:
+            self.invalidate(client, "its connection changed")
+
+    async def call(self, method: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        """``await method(client, *args, **kwargs)``; refused credentials drop the client (rebuilt next call)."""
+        async with self.use() as client:
+            try:
+                return await method(client, *args, **kwargs)
+            except MwaaServerlessApiError as err:
+                if is_auth_failure(err.code):
+                    self.invalidate(client, f"the service refused its credentials ({err.code})")
+                raise
 
     @contextlib.asynccontextmanager
     async def use(self) -> AsyncIterator[Any]:
@@ -109,11 +169,14 @@ class SharedClient:
                 if creator is not None:
                     await _close(creator)
 
-    def invalidate(self, client: Any) -> None:
-        """``client``'s credentials expired: the next :meth:`client` builds a new one from the connection."""
+    def invalidate(self, client: Any, reason: str = "its credentials expired") -> None:
+        """Drop ``client``: the next :meth:`client` builds a new one from the connection.
+
+        :param reason: why, for the log.
+        """
         if client is None or client is not self._client:
             return  # another user already replaced it
-        _log.info("Credentials of the shared MWAA Serverless client for %r expired: rebuilding it", self.key[0])
+        _log.info("Rebuilding the shared MWAA Serverless client for %r: %s", self.key[0], reason)
         creator, self._client, self._creator = self._creator, None, None
         if self._in_flight.get(id(client)):
             self._retired[id(client)] = creator
@@ -127,8 +190,9 @@ class SharedClient:
         creators = [self._creator, *self._retired.values()]
         self._client = self._creator = None
         self._retired.clear()
-        if self._building is not None and not self._building.done():
-            self._building.cancel()
+        for pending in (self._building, self._checking):
+            if pending is not None and not pending.done():
+                pending.cancel()
         for creator in creators:
             if creator is not None:
                 await _close(creator)
@@ -162,6 +226,7 @@ class ClientPool:
             entry = self.entries[key] = SharedClient(key, make_hook)
         entry.users += 1
         try:
+            await entry.check_connection()  # a trigger arriving after an edit gets the edited connection
             yield entry
         finally:
             entry.users -= 1

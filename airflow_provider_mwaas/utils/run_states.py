@@ -33,10 +33,13 @@ TERMINAL_STATES: frozenset[str] = SUCCESS_STATES | FAILURE_STATES
 #: In-flight states a later try re-attaches to. ``STOPPING`` is in flight but is not one of them: a run
 #: being stopped (a user's clear or kill, ``stop_on_kill``) can only end STOPPED, so a retry starts anew.
 ATTACHABLE_STATES: frozenset[str] = IN_FLIGHT_STATES - {"STOPPING"}
+#: In-flight states before the run has task instances: progress is not worth a ListTaskInstances call.
+NOT_STARTED_STATES: frozenset[str] = frozenset({"STARTING", "QUEUED"})
 
 #: Task-instance states (botocore shape ``TaskInstanceStatus``) that count as "done" for progress.
+#: ``NONE`` is a task instance with no state yet (not scheduled): not started, so not done.
 TASK_INSTANCE_DONE_STATES: frozenset[str] = frozenset(
-    {"SUCCESS", "FAILED", "UPSTREAM_FAILED", "REMOVED", "CANCELLED", "TIMEOUT", "NONE"}
+    {"SUCCESS", "FAILED", "UPSTREAM_FAILED", "REMOVED", "CANCELLED", "TIMEOUT"}
 )
 #: Task-instance states reported as failures in diagnostics.
 TASK_INSTANCE_FAILED_STATES: frozenset[str] = frozenset({"FAILED", "UPSTREAM_FAILED", "TIMEOUT", "CANCELLED"})

@@ -19,6 +19,9 @@ event whose payload has these keys (built with :func:`workflow_run_event`):
     on error, ``{operation, code, message, request_id, retryable}``; otherwise ``None``. ``retryable``
     is False for refusals a task retry cannot fix (access denied, run not found, ...), which are then
     raised as ``NonRetryableApiError`` exactly as in non-deferrable mode
+``timeout_kind``
+    on timeout, which limit ran out: ``"wait"`` (``waiter_delay x waiter_max_attempts``) or
+    ``"execution_timeout"`` (the task's); otherwise ``None``. Absent from events of older releases
 
 Operators and sensors call :func:`handle_workflow_run_event` from ``execute_complete``. Kept free of
 boto3/botocore imports (DAG-parse cost).
@@ -39,9 +42,10 @@ from airflow_provider_mwaas.utils.errors import (
     WorkflowRunWaitTimeoutError,
 )
 from airflow_provider_mwaas.utils.run_states import FAILURE_STATES, SUCCESS_STATES, RunState
-from airflow_provider_mwaas.version_compat import AirflowException
+from airflow_provider_mwaas.version_compat import AirflowException, AirflowTaskTimeout
 
 EVENT_STATUSES: frozenset[str] = frozenset({"success", "failure", "timeout", "error"})
+TIMEOUT_KINDS: frozenset[str] = frozenset({"wait", "execution_timeout"})
 #: Keys every event carries; ``waited_seconds`` and ``error`` are read when present.
 REQUIRED_EVENT_KEYS: tuple[str, ...] = (
     "status",
@@ -95,10 +99,17 @@ def workflow_run_event(
     failed_task_instances: list[dict[str, Any]] | None = None,
     waited_seconds: float = 0.0,
     error: dict[str, Any] | None = None,
+    timeout_kind: str | None = None,
 ) -> dict[str, Any]:
     """Build an event payload in the schema above (the trigger's only way to make one)."""
     if status not in EVENT_STATUSES:
         raise ValueError(f"status must be one of {sorted(EVENT_STATUSES)}, got {status!r}")
+    if status == "timeout":
+        timeout_kind = timeout_kind or "wait"
+        if timeout_kind not in TIMEOUT_KINDS:
+            raise ValueError(f"timeout_kind must be one of {sorted(TIMEOUT_KINDS)}, got {timeout_kind!r}")
+    elif timeout_kind is not None:
+        raise ValueError(f"timeout_kind is for timeout events only, not {status!r}")
     return {
         "status": status,
         "workflow_arn": workflow_arn,
@@ -108,6 +119,7 @@ def workflow_run_event(
         "failed_task_instances": list(failed_task_instances or []),
         "waited_seconds": round(waited_seconds, 1),
         "error": error,
+        "timeout_kind": timeout_kind,
     }
 
 
@@ -127,6 +139,7 @@ def handle_workflow_run_event(
     :return: the final ``RunState`` on success.
     :raises WorkflowRunFailedError: the run failed (message lists the failed task instances).
     :raises WorkflowRunWaitTimeoutError: the run was still in flight at the deadline.
+    :raises AirflowTaskTimeout: the task's ``execution_timeout`` ran out first (as on the worker).
     :raises MwaaServerlessApiError: the service refused a call (``NonRetryableApiError`` when a retry
         cannot help, e.g. access denied or run not found).
     :raises AirflowException: the event is malformed or belongs to another run.
@@ -151,6 +164,11 @@ def handle_workflow_run_event(
     if status == "timeout":
         waited = event.get("waited_seconds")
         waited_text = f"{waited:g}s" if isinstance(waited, (int, float)) else "the full wait"
+        if event.get("timeout_kind") == "execution_timeout":
+            raise AirflowTaskTimeout(
+                f"Workflow run {run_id} of {arn} was still {state} when the task's execution_timeout ran out "
+                f"(after waiting {waited_text}). {message or ''}".rstrip()
+            )
         raise WorkflowRunWaitTimeoutError(
             f"Workflow run {run_id} of {arn} was still {state} after waiting {waited_text} "
             f"(waiter_delay x waiter_max_attempts); the run was left running. {message or ''}".rstrip()

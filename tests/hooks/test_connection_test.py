@@ -102,7 +102,8 @@ def test_a_form_connection_to_the_emulator_passes_and_says_where_it_looked(
     assert ok, message
     assert (
         message
-        == f"Connection works: ListWorkflows answered in us-east-1 at {emulator.url}; at least one workflow is visible."
+        == f"Connection works: ListWorkflows answered in us-east-1 at {emulator.url}; "
+        "at least one workflow is visible; the run actions are allowed."
     )
     probes = {operation: 1 for operation, _ in MwaaServerlessHook.RUN_ACTION_PROBES}
     assert emulator.control.counters()["requests"] == {"ListWorkflows": 1, **probes}
@@ -299,6 +300,7 @@ def _closed_port_url() -> str:
 
 
 def test_a_denied_run_action_is_named_and_fails_the_test(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    emulator.control.create_workflow(name="visible")  # the probe takes the account from its ARN
     emulator.control.script_refusal("AccessDeniedException", operations=["GetWorkflowRun"], count=None)
     conn_id = _connection(monkeypatch, region_name="us-east-1", endpoint_url=emulator.url)
 
@@ -311,12 +313,38 @@ def test_a_denied_run_action_is_named_and_fails_the_test(emulator: Any, monkeypa
 
 
 def test_every_run_action_is_probed_without_starting_anything(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    conn_id = _connection(monkeypatch, region_name="us-east-1", endpoint_url=emulator.url)
+    # No workflow to take the account from: STS GetCallerIdentity (an aws connection's endpoint_url is
+    # every service's, so STS is the emulator's too).
+    conn_id = _connection(monkeypatch, conn_type="aws", region_name="us-east-1", endpoint_url=emulator.url)
 
     ok, message = _test(conn_id)
 
     assert ok, message
+    assert message.endswith("the run actions are allowed.")
     requests = emulator.control.counters()["requests"]
     for operation, _ in MwaaServerlessHook.RUN_ACTION_PROBES:
         assert requests.get(operation) == 1, (operation, requests)
     assert emulator.control.counters()["runs_started"] == 0
+
+
+def test_run_actions_not_probed_when_the_account_is_unknown_still_passes(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A form connection with no STS endpoint and no workflow visible: the account cannot be learned here
+    # (STS would be AWS's), so the probes are skipped with the reason; the connection itself works.
+    unreachable = f"http://127.0.0.1:{_free_port()}"
+    conn_id = _connection(monkeypatch, region_name="us-east-1", endpoint_url=emulator.url, sts_endpoint_url=unreachable)
+
+    ok, message = _test(conn_id)
+
+    assert ok, message
+    assert "Run actions not probed: Unreachable STS endpoint" in message
+    assert emulator.control.counters()["requests"] == {"ListWorkflows": 1}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

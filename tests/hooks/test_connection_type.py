@@ -12,7 +12,15 @@ import pytest
 from airflow_provider_mwaas.get_provider_info import get_provider_info
 from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
 
-FORM_FIELDS = {"region_name", "role_arn", "external_id", "endpoint_url", "sts_endpoint_url", "aws_session_token"}
+FORM_FIELDS = {
+    "region_name",
+    "role_arn",
+    "external_id",
+    "endpoint_url",
+    "sts_endpoint_url",
+    "s3_endpoint_url",
+    "aws_session_token",
+}
 
 
 def _connection_type() -> dict[str, Any]:
@@ -53,7 +61,7 @@ def test_the_hooks_form_method_is_only_the_fallback_for_airflow_before_3_2() -> 
     assert _connection_type()["ui-field-behaviour"]
     behaviour = MwaaServerlessHook.get_ui_field_behaviour()
     assert behaviour["hidden-fields"] == _connection_type()["ui-field-behaviour"]["hidden-fields"]
-    for field in FORM_FIELDS - {"aws_session_token"}:
+    for field in FORM_FIELDS - {"aws_session_token"}:  # the secret is typed in the Extra too, but not shown
         assert f'"{field}"' in behaviour["placeholders"]["extra"]
     assert "Airflow < 3.2" in behaviour["placeholders"]["extra"]
 
@@ -132,3 +140,38 @@ def test_a_form_connection_starts_and_watches_a_run(
 
     assert final["RunDetail"]["RunState"] == "SUCCESS"
     assert [run["RunId"] for run in emulator.control.runs(workflow_arn)] == [run_id]
+
+
+# -- each service its own endpoint ------------------------------------------------------------------------
+
+
+def test_s3_never_goes_to_the_mwaa_serverless_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn_id = _form_connection(
+        monkeypatch,
+        region_name="eu-west-1",
+        endpoint_url="https://vpce-1.airflow-serverless.eu-west-1.vpce.amazonaws.com",
+    )
+    hook = MwaaServerlessHook(aws_conn_id=conn_id)
+
+    assert hook.conn.meta.endpoint_url == "https://vpce-1.airflow-serverless.eu-west-1.vpce.amazonaws.com"
+    assert hook.s3_client().meta.endpoint_url == "https://s3.eu-west-1.amazonaws.com"
+
+
+def test_s3_has_an_endpoint_of_its_own_in_the_form(
+    emulator: Any, workflow_arn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3_url = emulator.url.replace("127.0.0.1", "localhost")  # the same emulator under another name
+    conn_id = _form_connection(monkeypatch, region_name="us-east-1", endpoint_url=emulator.url, s3_endpoint_url=s3_url)
+    hook = MwaaServerlessHook(aws_conn_id=conn_id)
+
+    s3 = hook.s3_client()
+    assert (hook.conn.meta.endpoint_url, s3.meta.endpoint_url) == (emulator.url, s3_url)
+    s3.create_bucket(Bucket="definitions")
+    s3.put_object(Bucket="definitions", Key="orders.yaml", Body=b"orders: {}")
+    assert s3.get_object(Bucket="definitions", Key="orders.yaml")["Body"].read() == b"orders: {}"
+    assert hook.get_workflow(workflow_arn)["WorkflowArn"] == workflow_arn
+
+
+def test_an_aws_connections_endpoint_url_still_applies_to_every_service(aws_conn_env: str, emulator: Any) -> None:
+    hook = MwaaServerlessHook(aws_conn_id=aws_conn_env)
+    assert hook.s3_client().meta.endpoint_url == hook.conn.meta.endpoint_url == emulator.url

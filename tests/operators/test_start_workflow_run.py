@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import timedelta
 from typing import Any
 
-import pendulum
 import pytest
 
-from airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator
 from tests.airflow_runs import run_dag
+from tests.operators.start_dag import start_dag
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
-_dag_ids = itertools.count()
 
 
-def _dag(task_kwargs: dict[str, Any], *, retries: int = 0, on_retry_callback: Any = None, mapped: list | None = None):
-    from airflow.sdk import DAG
-
-    dag = DAG(
-        dag_id=f"test_start_{next(_dag_ids)}",
-        schedule=None,
-        start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
-        default_args={"retries": retries, "retry_delay": timedelta(seconds=0), "on_retry_callback": on_retry_callback},
-    )
-    with dag:
-        params = {"aws_conn_id": "mwaa_serverless_default", "waiter_delay": 0, "deferrable": False, **task_kwargs}
-        if mapped is not None:
-            StartWorkflowRunOperator.partial(task_id="start", **params).expand(override_parameters=mapped)
-        else:
-            StartWorkflowRunOperator(task_id="start", **params)
-    return dag
+_dag = start_dag
 
 
 def test_starts_a_run_and_waits_for_success(emulator: Any, workflow_arn: str, aws_conn_env: str) -> None:

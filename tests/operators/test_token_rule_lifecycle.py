@@ -8,35 +8,33 @@ GetWorkflowRun read advances a run by one state).
 
 from __future__ import annotations
 
-import itertools
-from datetime import timedelta
 from typing import Any
 
 import boto3
-import pendulum
 import pytest
 
-from airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator
 from airflow_provider_mwaas.utils.client_token import DERIVED_TOKEN
 from tests.airflow_runs import run_dag
+from tests.operators.start_dag import start_dag
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
-_dag_ids = itertools.count()
 
 
 def _dag(task_kwargs: dict[str, Any], *, retries: int = 1, on_retry_callback: Any = None) -> Any:
-    from airflow.sdk import DAG
+    return start_dag(task_kwargs, retries=retries, on_retry_callback=on_retry_callback)
 
-    dag = DAG(
-        dag_id=f"test_token_rule_{next(_dag_ids)}",
-        schedule=None,
-        start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
-        default_args={"retries": retries, "retry_delay": timedelta(seconds=0), "on_retry_callback": on_retry_callback},
+
+def _varying_dag(workflow_arn: str, **task_kwargs: Any) -> Any:
+    """Parameters that render differently per try; try 1 gives up after one poll (the run still in flight)."""
+    params = {"attempt": "{{ ti.try_number }}"}
+    return _dag(
+        {
+            "workflow_arn": workflow_arn,
+            "waiter_max_attempts": ONE_POLL_THEN_PATIENT,
+            "override_parameters": params,
+            **task_kwargs,
+        }
     )
-    with dag:
-        params = {"aws_conn_id": "mwaa_serverless_default", "waiter_delay": 0, "deferrable": False, **task_kwargs}
-        StartWorkflowRunOperator(task_id="start", **params)
-    return dag
 
 
 def _client(emulator: Any) -> Any:
@@ -108,15 +106,7 @@ def test_retry_while_the_earlier_run_is_stopping_starts_a_new_run(
 def test_retry_with_other_rendered_parameters_reattaches_to_the_run_in_flight(
     emulator: Any, workflow_arn: str, aws_conn_env: str
 ) -> None:
-    outcome = run_dag(
-        _dag(
-            {
-                "workflow_arn": workflow_arn,
-                "waiter_max_attempts": ONE_POLL_THEN_PATIENT,
-                "override_parameters": {"attempt": "{{ ti.try_number }}"},
-            }
-        )
-    )
+    outcome = run_dag(_varying_dag(workflow_arn))
 
     assert outcome.state == "success"
     runs = emulator.control.runs(workflow_arn)
@@ -192,15 +182,7 @@ def test_conflict_without_the_run_named_degrades_to_a_second_run_with_a_warning(
     emulator: Any, workflow_arn: str, aws_conn_env: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
     emulator.control.set_assumptions(conflict_names_run=False)
-    outcome = run_dag(
-        _dag(
-            {
-                "workflow_arn": workflow_arn,
-                "waiter_max_attempts": ONE_POLL_THEN_PATIENT,
-                "override_parameters": {"attempt": "{{ ti.try_number }}"},
-            }
-        )
-    )
+    outcome = run_dag(_varying_dag(workflow_arn))
 
     # Not a permanent failure; but the earlier run (still in flight) cannot be found: a second run.
     assert outcome.state == "success"

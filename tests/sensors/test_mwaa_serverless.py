@@ -201,3 +201,90 @@ def test_deferrable_defaults_to_the_operators_default_deferrable_setting(monkeyp
 
     default = inspect.signature(WorkflowRunSensor.__init__).parameters["deferrable"].default
     assert default is False  # [operators] default_deferrable is unset in the test environment
+
+
+# -- Airflow's sensor settings -------------------------------------------------------------------------------
+
+
+def test_poke_interval_and_timeout_from_default_args_seed_the_waiter_settings() -> None:
+    s = sensor("arn:x", "run-1", default_args={"poke_interval": 30, "timeout": 120})
+    assert (s.waiter_delay, s.waiter_max_attempts) == (30, 4)
+    assert (s.poke_interval, s.timeout) == (30, 120)
+
+
+def test_a_dags_default_args_reach_the_sensor_like_any_airflow_sensor() -> None:
+    import pendulum
+    from airflow.sdk import DAG
+
+    default_args = {"poke_interval": timedelta(seconds=15), "timeout": 45}
+    with DAG("sensor_defaults", schedule=None, start_date=pendulum.datetime(2025, 1, 1), default_args=default_args):
+        s = sensor("arn:x", "run-1")
+        explicit = WorkflowRunSensor(
+            task_id="explicit", workflow_arn="arn:x", run_id="run-1", waiter_delay=5, waiter_max_attempts=2
+        )
+    assert (s.waiter_delay, s.waiter_max_attempts, s.poke_interval, s.timeout) == (15, 3, 15, 45)
+    assert (explicit.poke_interval, explicit.timeout) == (5, 10), "the waiter settings win over default_args"
+
+
+# -- the sensor's timeout means the same in every mode ---------------------------------------------------------
+
+
+def _run_to_the_end(s: WorkflowRunSensor) -> Any:
+    """Execute the sensor as Airflow would: poke on the worker, or defer, run the trigger, resume."""
+    import asyncio
+
+    ti = RecordingTaskInstance()
+    try:
+        return s.execute({"ti": ti})  # type: ignore[arg-type]
+    except TaskDeferred as deferred:
+        events = asyncio.run(_events(deferred.trigger))
+        return s.resume_execution(deferred.method_name, {"event": events[0].payload}, {})  # type: ignore[arg-type]
+
+
+async def _events(trigger: Any) -> list[Any]:
+    return [event async for event in trigger.run()]
+
+
+def held_run_sensor(emulator: Any, workflow_arn: str, start_run: Any, conn_id: str, **kwargs: Any) -> WorkflowRunSensor:
+    """A sensor polling every second (two polls unless ``kwargs`` say otherwise) on a run held RUNNING."""
+    emulator.control.hold(workflow_arn=workflow_arn)
+    params = {"aws_conn_id": conn_id, "waiter_delay": 1, "waiter_max_attempts": 2, **kwargs}
+    return sensor(workflow_arn, start_run(), **params)
+
+
+@pytest.mark.parametrize("soft_fail", [False, True], ids=["fails", "soft_fail"])
+@pytest.mark.parametrize("deferrable", [False, True], ids=["poke", "deferred"])
+def test_sensor_timeout_is_airflow_sensor_timeout_in_every_mode_and_soft_fail_skips(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any, deferrable: bool, soft_fail: bool
+) -> None:
+    from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
+
+    s = held_run_sensor(emulator, workflow_arn, start_run, aws_conn_env, deferrable=deferrable, soft_fail=soft_fail)
+    with pytest.raises(AirflowSkipException if soft_fail else AirflowSensorTimeout):
+        _run_to_the_end(s)
+    assert [run["Status"] for run in emulator.control.runs(workflow_arn)] == ["RUNNING"], "the run is left alone"
+
+
+def test_execution_timeout_bounds_a_deferred_sensor_which_leaves_the_run_alone(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any
+) -> None:
+    import asyncio
+
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+
+    s = held_run_sensor(
+        emulator,
+        workflow_arn,
+        start_run,
+        aws_conn_env,
+        deferrable=True,
+        waiter_max_attempts=60,
+        execution_timeout=timedelta(seconds=2),
+    )
+    with pytest.raises(TaskDeferred) as info:
+        s.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
+    events = asyncio.run(asyncio.wait_for(_events(info.value.trigger), timeout=20))
+    assert events[0].payload["timeout_kind"] == "execution_timeout"
+    with pytest.raises(AirflowTaskTimeout, match="execution_timeout"):
+        s.resume_execution(info.value.method_name, {"event": events[0].payload}, {})  # type: ignore[arg-type]
+    assert [run["Status"] for run in emulator.control.runs(workflow_arn)] == ["RUNNING"], "a sensor never stops a run"

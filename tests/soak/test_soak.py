@@ -25,7 +25,8 @@ REDUCED = SoakConfig(
 
 
 def test_reduced_soak_has_no_duplicate_no_lost_run_and_no_wrong_task_state() -> None:
-    assert REDUCED.runs_requested == 50
+    # 2 x (13 + 6 + 2 + 2 x 2) = 50, + 2 x 2 cleared mid-wait, + 25 for the DAG run cleared when finished
+    assert REDUCED.runs_requested == 79
 
     report = run_soak(REDUCED)
     print_report(report)
@@ -33,8 +34,14 @@ def test_reduced_soak_has_no_duplicate_no_lost_run_and_no_wrong_task_state() -> 
     assert report.duplicates == 0, report.problems
     assert report.lost == 0, report.problems
     assert report.wrong_final_states == 0, report.problems
-    assert report.runs_started == report.runs_requested + report.new_generation_after_success
+    assert report.skipped_reruns == 0, report.problems
+    assert report.new_generation_after_success == 0, report.problems
+    assert report.runs_started == report.runs_requested == REDUCED.runs_requested
+    assert report.cleared_mid_wait == report.stopped_by_clear == 2 * REDUCED.clear_mid_wait * REDUCED.dag_runs
+    assert report.cleared_after_finish == 13 + 6 + 2 + 2  # every task instance of the cleared DAG run
     assert report.crashes == REDUCED.crash * REDUCED.dag_runs  # every crash happened and was recovered
     assert len(report.triggerer_restarts) == REDUCED.triggerer_restarts
+    # the first kill lands while most deferred waits are deferred
+    assert report.triggerer_restarts[0]["deferred"] >= REDUCED.deferred_share_at_kill * 13 * 2
     assert sum(report.faults_injected.values()) > 0  # the faults were really on
     assert report.ok, report.problems

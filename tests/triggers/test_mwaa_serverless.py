@@ -205,6 +205,7 @@ def test_serialized_kwargs_hold_no_credentials(aws_conn_env: str) -> None:
         "waiter_delay",
         "waiter_max_attempts",
         "deadline",
+        "execution_deadline",
         "stop_on_kill",
         "success_states",
         "failure_states",

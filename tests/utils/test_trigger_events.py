@@ -113,7 +113,7 @@ def test_event_for_another_workflow_is_refused() -> None:
 def test_built_events_carry_every_required_key_and_no_more_than_the_schema() -> None:
     built = workflow_run_event("timeout", ARN, RUN_ID, "RUNNING", "m", waited_seconds=1.234)
     assert set(REQUIRED_EVENT_KEYS) <= set(built)
-    assert set(built) == {*REQUIRED_EVENT_KEYS, "waited_seconds", "error"}
+    assert set(built) == {*REQUIRED_EVENT_KEYS, "waited_seconds", "error", "timeout_kind"}
     assert built["waited_seconds"] == 1.2
 
 

@@ -3,8 +3,9 @@
 Configured by the JSON in ``MWAAS_SOAK_CONFIG`` (set by ``tests/soak/harness.py`` for every Airflow
 component): the workflow ARNs and how many map indexes each task gets. Tasks, per DAG run:
 
-* ``deferred``: waits in the triggerer (the triggerer is restarted while some are deferred);
-* ``worker_wait``: waits on the worker;
+* ``deferred``: waits in the triggerer (the triggerer is restarted while most are deferred, their runs
+  held RUNNING by the emulator until then; some are cleared while they wait);
+* ``worker_wait``: waits on the worker, on a workflow of its own (some are cleared while they wait);
 * ``crash``: :class:`CrashAfterStartOperator` kills its own task process right after StartWorkflowRun
   returned, before the task recorded anything, on try 1; try 2 must re-attach to that run;
 * ``failing``: the workflow's runs all fail; each try starts its own run (a new token generation)
@@ -71,7 +72,7 @@ with DAG(
             task_id="deferred", workflow_arn=CONFIG["arn_ok"], deferrable=True, **common
         ).expand(override_parameters=_indexes("deferred"))
         StartWorkflowRunOperator.partial(
-            task_id="worker_wait", workflow_arn=CONFIG["arn_ok"], deferrable=False, **common
+            task_id="worker_wait", workflow_arn=CONFIG.get("arn_worker", CONFIG["arn_ok"]), deferrable=False, **common
         ).expand(override_parameters=_indexes("worker_wait"))
         CrashAfterStartOperator.partial(
             task_id="crash", workflow_arn=CONFIG["arn_crash"], deferrable=True, **common
