@@ -8,6 +8,18 @@ from airflow_provider_mwaas import __version__
 
 PACKAGE_NAME = "airflow-provider-mwaas"
 
+#: The ``mwaa_serverless`` form's standard fields (Airflow >= 3.2 reads this from provider info; older
+#: releases ask the hook: ``MwaaServerlessHook.get_ui_field_behaviour``).
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["host", "port", "schema"],
+    "relabeling": {"login": "AWS Access Key ID", "password": "AWS Secret Access Key"},
+    "placeholders": {
+        "login": "empty: instance profile, environment or web identity credentials",
+        "password": "empty when the Access Key ID is empty",
+        "extra": '{"config_kwargs": {"retries": {"mode": "adaptive", "max_attempts": 20}}}',
+    },
+}
+
 
 def get_provider_info() -> dict[str, Any]:
     """Return the provider's info; ``package-name`` must equal the distribution's canonical name."""
@@ -61,6 +73,7 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "Amazon MWAA Serverless",
                 # Declarative form (Airflow >= 3.2): custom fields are stored in ``extra`` under these
                 # plain names, which the hook maps onto the amazon provider's AWS connection extras.
+                # Older releases ignore the key: the same names go in the Extra JSON (the hook's form says so).
                 # Every field is optional (``["string", "null"]``): a plain "string" would block Save.
                 "conn-fields": {
                     "region_name": {
@@ -115,15 +128,7 @@ def get_provider_info() -> dict[str, Any]:
                         "schema": {"type": ["string", "null"], "format": "password"},
                     },
                 },
-                "ui-field-behaviour": {
-                    "hidden-fields": ["host", "port", "schema"],
-                    "relabeling": {"login": "AWS Access Key ID", "password": "AWS Secret Access Key"},
-                    "placeholders": {
-                        "login": "empty: instance profile, environment or web identity credentials",
-                        "password": "empty when the Access Key ID is empty",
-                        "extra": '{"config_kwargs": {"retries": {"mode": "adaptive", "max_attempts": 20}}}',
-                    },
-                },
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
             }
         ],
     }

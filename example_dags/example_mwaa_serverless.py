@@ -19,9 +19,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, task
+from airflow.providers.common.compat.sdk import DAG, task  # airflow.sdk on Airflow 3; 2.11: classic
 
 from airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator
+
+#: The day the run was asked for: ``run_after`` on Airflow 3 (a manual run has no logical date),
+#: ``execution_date`` on Airflow 2.11.
+RUN_DATE = "{{ (dag_run.run_after if dag_run.run_after is defined else dag_run.execution_date) | ds }}"
 
 with DAG(
     dag_id="example_mwaa_serverless",
@@ -35,7 +39,7 @@ with DAG(
         task_id="start_workflow_run",
         aws_conn_id="mwaa_serverless_default",
         workflow_arn="{{ var.value.mwaas_workflow_arn }}",
-        override_parameters={"run_date": "{{ dag_run.run_after | ds }}", "triggered_by": "{{ dag.dag_id }}"},
+        override_parameters={"run_date": RUN_DATE, "triggered_by": "{{ dag.dag_id }}"},
         waiter_delay="{{ var.value.get('mwaas_waiter_delay', 5) }}",
         waiter_max_attempts=120,
     )

@@ -17,13 +17,14 @@ it is the asset event, not a task dependency, that links the two. Same connectio
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Asset, task
+from airflow.providers.common.compat.sdk import DAG, Asset, task  # airflow.sdk on Airflow 3; 2.11: classic
 
 from airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator
 
 #: The data the remote workflow refreshes. Name it after the data, not the workflow: any producer
 #: (this DAG, a DAG in another Airflow posting to the REST API, a manual event) can update it.
-ORDERS_REFRESHED = Asset(name="mwaas_orders_refreshed", uri="mwaas://orders/refreshed")
+#: (Airflow 3 only: ``Asset(name="mwaas_orders_refreshed", uri=...)`` gives it a name other than its URI.)
+ORDERS_REFRESHED = Asset(uri="mwaas://orders/refreshed")
 
 with DAG(
     dag_id="example_mwaa_serverless_asset_producer",
@@ -50,10 +51,11 @@ with DAG(
 ):
 
     @task
-    def use_refreshed_orders(triggering_asset_events=None) -> list[dict]:  # type: ignore[no-untyped-def]
-        """Print (and return) the remote runs that triggered this DAG run."""
+    def use_refreshed_orders(triggering_asset_events=None, triggering_dataset_events=None) -> list[dict]:  # type: ignore[no-untyped-def]
+        """Print (and return) the remote runs that triggered this DAG run (Airflow 2.11 says "dataset")."""
         runs = []
-        for event in (triggering_asset_events or {}).get(ORDERS_REFRESHED, []):
+        events = triggering_asset_events or triggering_dataset_events or {}
+        for event in events.get(ORDERS_REFRESHED, events.get(ORDERS_REFRESHED.uri, [])):
             extra = event.extra or {}
             print(f"Orders refreshed by MWAA Serverless run {extra.get('run_id')} of {extra.get('workflow_arn')}")
             runs.append({"run_id": extra.get("run_id"), "workflow_arn": extra.get("workflow_arn")})

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, task
+from airflow.providers.common.compat.sdk import DAG, task  # airflow.sdk on Airflow 3; 2.11: classic
 
 from airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator
 from airflow_provider_mwaas.operators.mwaa_serverless_workflow import DeployWorkflowOperator

@@ -15,12 +15,12 @@ from typing import Any, ClassVar
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
-from airflow.providers.common.compat.sdk import AirflowNotFoundException
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from airflow_provider_mwaas.utils import run_states
 from airflow_provider_mwaas.utils.errors import InvalidParameterError, MwaaServerlessApiError, NonRetryableApiError
+from airflow_provider_mwaas.version_compat import AirflowNotFoundException
 
 #: botocore retry policy used when neither the hook's ``config``, the connection's ``config_kwargs``
 #: nor ``AWS_RETRY_MODE`` / ``AWS_MAX_ATTEMPTS`` choose one. botocore's standard mode retries

@@ -29,6 +29,25 @@ class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixi
     """
 
     @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form on Airflow < 3.2, which has no declarative custom fields: the standard
+        fields as on 3.2+, and the Extra placeholder names the fields to type into the Extra JSON instead.
+
+        Airflow >= 3.2 reads the form from provider info and never calls this.
+        """
+        import json
+
+        from airflow_provider_mwaas.get_provider_info import UI_FIELD_BEHAVIOUR, get_provider_info
+
+        [conn_type] = get_provider_info()["connection-types"]
+        fields = conn_type["conn-fields"]
+        fields = {name: "" for name, field in fields.items() if field["schema"].get("format") != "password"}
+        example = json.dumps({**fields, "region_name": "us-east-1"})
+        behaviour = {**UI_FIELD_BEHAVIOUR, "placeholders": dict(UI_FIELD_BEHAVIOUR["placeholders"])}
+        behaviour["placeholders"]["extra"] = f"{example} (Airflow < 3.2 has no form fields for these)"
+        return behaviour
+
+    @classmethod
     def from_params(
         cls,
         aws_conn_id: str | None = "aws_default",

@@ -11,11 +11,10 @@ import re
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from airflow.sdk import BaseOperatorLink
+from airflow_provider_mwaas.version_compat import BaseOperatorLink, get_xcom_value
 
 if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator, Context
-    from airflow.sdk.types import TaskInstanceKey
+    from airflow.providers.common.compat.sdk import BaseOperator, Context, TaskInstanceKey
 
 #: Console domain per AWS partition (the partitions the service's ARN pattern admits that have a
 #: public console; the isolated ``aws-iso*`` partitions get no link).
@@ -66,9 +65,7 @@ class WorkflowRunLink(BaseOperatorLink):
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         """Read the persisted run back and format its console URL (``""`` if nothing was persisted)."""
-        from airflow.sdk.execution_time.xcom import XCom
-
-        value = XCom.get_value(ti_key=ti_key, key=self.key)
+        value = get_xcom_value(ti_key, self.key)
         if not isinstance(value, dict):
             return ""
         return workflow_run_console_url(str(value.get("workflow_arn") or ""), str(value.get("run_id") or ""))

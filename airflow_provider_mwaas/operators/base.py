@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import BaseOperator
-
 from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
+from airflow_provider_mwaas.version_compat import BaseOperator
 
 
 class MwaaServerlessBaseOperator(MwaaServerlessHookMixin, BaseOperator):

@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import conf
-
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
 from airflow_provider_mwaas.utils.aws_params import aws_template_fields
@@ -19,9 +17,10 @@ from airflow_provider_mwaas.utils.errors import WorkflowRunTokenError
 from airflow_provider_mwaas.utils.masking import check_sensitive_override_keys, mask_override_parameters
 from airflow_provider_mwaas.utils.run_states import ATTACHABLE_STATES, SUCCESS_STATES, TERMINAL_STATES
 from airflow_provider_mwaas.utils.validation import check_arn_region, check_positive_int, check_start_request
+from airflow_provider_mwaas.version_compat import AIRFLOW_VERSION, DEFERRED_ON_KILL_SUPPORTED, asset_types, conf
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_mwaas.utils.run_watch import RunWatch
 
@@ -264,6 +263,13 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         from airflow_provider_mwaas.utils.deadlines import wait_deadlines
 
         deadlines = wait_deadlines(self, context, waiter_delay, waiter_max_attempts)
+        if self.stop_on_kill and not DEFERRED_ON_KILL_SUPPORTED:
+            self.log.warning(
+                "stop_on_kill applies only while waiting on a worker on Airflow %s: killing, failing or "
+                "clearing this task while it is deferred will not stop workflow run %s (needs Airflow >= 3.3)",
+                AIRFLOW_VERSION,
+                run_id,
+            )
         self.defer(
             trigger=WorkflowRunCompletedTrigger(
                 workflow_arn=self.workflow_arn,
@@ -314,15 +320,13 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         scheduled on the asset find the remote run (``triggering_asset_events``). Keys a task set
         itself are kept. ``AssetAlias`` outlets are left to the user (they need a concrete asset).
         """
-        from airflow.sdk import Asset
-
-        assets = [outlet for outlet in self.outlets if isinstance(outlet, Asset)]
+        assets = [outlet for outlet in self.outlets if isinstance(outlet, asset_types())]
         if not assets:
             return
         version = workflow_version or self.workflow_version or self._run_version(run_id)
         extra = {"workflow_arn": self.workflow_arn, "workflow_version": version, "run_id": run_id, "state": state}
         for asset in assets:
-            context["outlet_events"][asset].extra.update(extra)
+            context["outlet_events"][asset].extra.update(extra)  # type: ignore[index]
 
     def _run_version(self, run_id: str) -> str | None:
         """The version a run executed (the latest at its start when none was given), or ``None``.

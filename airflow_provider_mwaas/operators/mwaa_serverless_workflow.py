@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
 from airflow_provider_mwaas.utils.aws_params import aws_template_fields
 from airflow_provider_mwaas.utils.definition_store import (
@@ -28,9 +26,10 @@ from airflow_provider_mwaas.utils.definition_store import (
 from airflow_provider_mwaas.utils.errors import InvalidParameterError, MwaaServerlessApiError
 from airflow_provider_mwaas.utils.validation import check_model_member
 from airflow_provider_mwaas.utils.workflow_params import UPDATABLE_MEMBERS, workflow_request
+from airflow_provider_mwaas.version_compat import AirflowException, AirflowFailException
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_mwaas.utils.workflow_definition import WorkflowDefinition
 

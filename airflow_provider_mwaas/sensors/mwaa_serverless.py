@@ -8,18 +8,16 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, conf
-from airflow.sdk.exceptions import AirflowSensorTimeout
-
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin, aws_template_fields
 from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError, WorkflowRunWaitTimeoutError
 from airflow_provider_mwaas.utils.run_watch import RunWatch
 from airflow_provider_mwaas.utils.trigger_events import check_target_states, handle_workflow_run_event
 from airflow_provider_mwaas.utils.validation import check_positive_int
+from airflow_provider_mwaas.version_compat import AirflowSensorTimeout, BaseSensorOperator, conf
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
 DEFAULT_WAITER_DELAY = 60
 DEFAULT_WAITER_MAX_ATTEMPTS = 720

@@ -9,10 +9,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError, NonRetryableApiError
 from airflow_provider_mwaas.utils.trigger_events import workflow_run_event
+from airflow_provider_mwaas.version_compat import AirflowFailException
 
 if TYPE_CHECKING:
     from airflow_provider_mwaas.triggers.shared_clients import SharedClient

@@ -14,9 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
 from airflow_provider_mwaas.utils.errors import InvalidParameterError
+from airflow_provider_mwaas.version_compat import AirflowException, AirflowFailException
 
 DEFAULT_PREFIX = "mwaa-serverless/workflows/"
 #: S3's bucket naming rule (general purpose buckets), checked before any request.

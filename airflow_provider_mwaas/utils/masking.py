@@ -1,5 +1,4 @@
-"""Which override-parameter values are registered with Airflow's secrets masker, and the one place that
-imports Airflow's masking API.
+"""Which override-parameter values are registered with Airflow's secrets masker.
 
 A string is masked when a key above it, at any depth, looks sensitive by Airflow's own rule (the
 masker's ``should_hide_value_for_key``: ``password``, ``secret``, ``token``, ``api_key``... and the names
@@ -11,37 +10,20 @@ Input that is not a dict (or a string holding a JSON object) masks nothing: its 
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from airflow_provider_mwaas.utils.errors import InvalidParameterError
+from airflow_provider_mwaas.version_compat import mask_secret, should_hide_value_for_key
 
 SENSITIVE_KEYS_FIELD = "sensitive_override_keys"
 _ALLOWED = "a list of override-parameter key names (non-empty strings), or a string holding a JSON array of them"
 
 
-@functools.cache
-def _should_hide_value_for_key() -> Callable[[str], bool]:
-    """Airflow's rule for sensitive names, from the masker that ``mask_secret`` feeds (no public path yet)."""
-    import importlib
-
-    for module in (
-        "airflow.sdk._shared.secrets_masker",  # Airflow >= 3.1
-        "airflow.sdk.execution_time.secrets_masker",  # Airflow 3.0
-        "airflow.utils.log.secrets_masker",  # Airflow 2
-    ):
-        try:
-            return importlib.import_module(module).should_hide_value_for_key  # type: ignore[no-any-return]
-        except ImportError:
-            continue
-    raise ImportError("Airflow's secrets masker (should_hide_value_for_key) was not found")
-
-
 def key_looks_sensitive(key: Any) -> bool:
     """Whether Airflow would hide the value of ``key`` (a Variable name, a connection extra key...)."""
-    return isinstance(key, str) and bool(_should_hide_value_for_key()(key))
+    return isinstance(key, str) and should_hide_value_for_key(key)
 
 
 def check_sensitive_override_keys(value: Any) -> frozenset[str]:
@@ -107,7 +89,5 @@ def mask_override_parameters(override_parameters: Any, sensitive_keys: Iterable[
     values = sensitive_values(override_parameters, sensitive_keys)
     if not values:
         return
-    from airflow.providers.common.compat.sdk import mask_secret
-
     for value in values:
         mask_secret(value)

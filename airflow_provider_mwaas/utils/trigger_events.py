@@ -33,8 +33,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException, AirflowTaskTimeout
-
 from airflow_provider_mwaas.utils.diagnostics import describe_failed_task_instances, describe_run_failure
 from airflow_provider_mwaas.utils.errors import (
     InvalidParameterError,
@@ -44,6 +42,7 @@ from airflow_provider_mwaas.utils.errors import (
     WorkflowRunWaitTimeoutError,
 )
 from airflow_provider_mwaas.utils.run_states import FAILURE_STATES, SUCCESS_STATES, RunState
+from airflow_provider_mwaas.version_compat import AirflowException, AirflowTaskTimeout
 
 EVENT_STATUSES: frozenset[str] = frozenset({"success", "failure", "timeout", "error"})
 TIMEOUT_KINDS: frozenset[str] = frozenset({"wait", "execution_timeout"})

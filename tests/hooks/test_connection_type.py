@@ -53,9 +53,17 @@ def test_airflow_serves_the_form_fields_and_behaviour_from_the_declaration() -> 
     assert behaviour["relabeling"] == {"login": "AWS Access Key ID", "password": "AWS Secret Access Key"}
 
 
-def test_the_hook_uses_no_deprecated_form_methods() -> None:
+def test_the_hooks_form_method_is_only_the_fallback_for_airflow_before_3_2() -> None:
+    # Airflow >= 3.2 reads the form from provider info and skips the (deprecated) hook methods whenever
+    # the declaration has ui-field-behaviour; older releases call get_ui_field_behaviour, which says
+    # where the declared fields go instead.
     assert "get_connection_form_widgets" not in MwaaServerlessHook.__dict__
-    assert "get_ui_field_behaviour" not in MwaaServerlessHook.__dict__
+    assert _connection_type()["ui-field-behaviour"]
+    behaviour = MwaaServerlessHook.get_ui_field_behaviour()
+    assert behaviour["hidden-fields"] == _connection_type()["ui-field-behaviour"]["hidden-fields"]
+    for field in FORM_FIELDS - {"aws_session_token"}:  # the secret is typed in the Extra too, but not shown
+        assert f'"{field}"' in behaviour["placeholders"]["extra"]
+    assert "Airflow < 3.2" in behaviour["placeholders"]["extra"]
 
 
 def _form_connection(monkeypatch: pytest.MonkeyPatch, **extra: Any) -> str:
