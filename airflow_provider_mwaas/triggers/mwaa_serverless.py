@@ -321,8 +321,10 @@ class WorkflowRunCompletedTrigger(RunEventsMixin, MwaaServerlessHookMixin, BaseT
 
         self.log.info("Task killed by a user: stopping workflow run %s of %s", self.run_id, self.workflow_arn)
         try:
-            # Within [triggerer] on_kill_timeout: a few short attempts, not the default retries.
-            hook = self.hook.with_config(ON_KILL_CONFIG)
+            # Within [triggerer] on_kill_timeout: a few short attempts, not the default retries. The hook
+            # reads its connection when built: in a thread, since a sync lookup on the triggerer's event
+            # loop deadlocks it (Airflow 3's supervisor answers through that same loop).
+            hook = await asyncio.to_thread(self.hook.with_config, ON_KILL_CONFIG)
             async with hook.async_client() as client:
                 response = await hook.stop_workflow_run_async(client, self.workflow_arn, self.run_id)
         except Exception:

@@ -270,6 +270,10 @@ def _drive(
                     and run["Status"] in IN_FLIGHT
                     and (key[1] != "deferred" or _trigger_runs(stack, key))
                 ):
+                    if key[1] == "worker_wait":
+                        # Airflow kills a cleared running task seconds later (heartbeat); the run must still
+                        # be in flight then (docs/guarantees.md: a run that ended first is adopted).
+                        ctl.hold(run_id=run["RunId"])
                     _clear(stack, key, run["RunId"])
                     to_clear[key[:2]] -= 1
                     stopping[run["RunId"]] = key
