@@ -194,14 +194,14 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
             self.log.info("Try %d is the first since the task was cleared: a new run", attempt.try_number)
         for generation in range(attempt.earlier_tries + MAX_EXTRA_GENERATIONS + 1):
             token = derive_client_token(ti.dag_id, ti.task_id, ti.run_id, ti.map_index, generation, attempt.first_try)
-            run_id, start_status = self._start_or_find(token, override_parameters)
+            run_id, start_status, run = self._start_or_find(token, override_parameters)
             if run_id is None:  # an earlier try's run the service would not name: a duplicate is possible
                 continue
             if generation >= attempt.earlier_tries and start_status != CONFLICT:
                 # No earlier try of this attempt can have used this generation: the run is this try's own.
                 self.log.info("Started workflow run %s (token generation %d)", run_id, generation)
                 return run_id, token, None, start_status
-            run = self.hook.get_workflow_run(self.workflow_arn, run_id)
+            run = run or self.hook.get_workflow_run(self.workflow_arn, run_id)
             state = run_state(run)
             if state in ATTACHABLE_STATES or state in SUCCESS_STATES:
                 verb = "Adopting" if state in SUCCESS_STATES else "Re-attaching to"
@@ -214,14 +214,16 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
             "Clear the task to start a new attempt, or pass client_token."
         )
 
-    def _start_or_find(self, token: str, override_parameters: dict[str, Any] | None) -> tuple[str | None, str]:
-        """StartWorkflowRun with ``token``: (run id, Status); on ConflictException the run id the service
-        names, if any (its state is read by the caller)."""
+    def _start_or_find(
+        self, token: str, override_parameters: dict[str, Any] | None
+    ) -> tuple[str | None, str, dict[str, Any] | None]:
+        """StartWorkflowRun with ``token``: (run id, Status, ``None``); on ConflictException the run the
+        service names, if any: (its id, :data:`CONFLICT`, its GetWorkflowRun response)."""
         from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError
 
         try:
             response = self._start(token, override_parameters)
-            return str(response["RunId"]), str(response.get("Status", "UNKNOWN"))
+            return str(response["RunId"]), str(response.get("Status", "UNKNOWN")), None
         except MwaaServerlessApiError as err:
             if err.code != "ConflictException":
                 raise
@@ -234,21 +236,23 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
                     token,
                 )
             else:
-                self.log.info("Token %s was used by an earlier try with other parameters: run %s", token, named)
-            return named, CONFLICT
+                self.log.info(
+                    "Token %s was used by an earlier try with other parameters: run %s", token, named["RunId"]
+                )
+                return str(named["RunId"]), CONFLICT, named
+            return None, CONFLICT, None
 
-    def _conflicting_run(self, err: Any) -> str | None:
-        """The run a ConflictException names in ``ResourceId``, when GetWorkflowRun knows it."""
+    def _conflicting_run(self, err: Any) -> dict[str, Any] | None:
+        """GetWorkflowRun of the run a ConflictException names in ``ResourceId``, if the service knows it."""
         from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError
 
         resource_id = err.details.get("ResourceId")
         if not isinstance(resource_id, str) or not resource_id:
             return None
         try:
-            self.hook.get_workflow_run(self.workflow_arn, resource_id)
+            return self.hook.get_workflow_run(self.workflow_arn, resource_id)
         except (MwaaServerlessApiError, ValueError):
             return None
-        return resource_id
 
     def _start(self, token: str, override_parameters: dict[str, Any] | None) -> dict[str, Any]:
         return self.hook.start_workflow_run(

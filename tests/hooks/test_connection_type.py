@@ -78,8 +78,8 @@ def test_form_fields_become_the_amazon_providers_aws_settings(monkeypatch: pytes
         region_name="eu-west-1",
         role_arn="arn:aws:iam::222222222222:role/airflow-mwaas",
         external_id="orders-team",
-        endpoint_url="https://vpce-1.airflow-serverless.eu-west-1.vpce.amazonaws.com",
-        sts_endpoint_url="https://vpce-2.sts.eu-west-1.vpce.amazonaws.com",
+        endpoint_url="https://vpce-1.airflow-serverless.eu-west-1.vpce.example.invalid",
+        sts_endpoint_url="https://vpce-2.sts.eu-west-1.vpce.example.invalid",
         aws_session_token="session-token",
         config_kwargs={"retries": {"mode": "adaptive", "max_attempts": 20}},  # from the Extra JSON box
     )
@@ -149,11 +149,11 @@ def test_s3_never_goes_to_the_mwaa_serverless_endpoint(monkeypatch: pytest.Monke
     conn_id = _form_connection(
         monkeypatch,
         region_name="eu-west-1",
-        endpoint_url="https://vpce-1.airflow-serverless.eu-west-1.vpce.amazonaws.com",
+        endpoint_url="https://vpce-1.airflow-serverless.eu-west-1.vpce.example.invalid",
     )
     hook = MwaaServerlessHook(aws_conn_id=conn_id)
 
-    assert hook.conn.meta.endpoint_url == "https://vpce-1.airflow-serverless.eu-west-1.vpce.amazonaws.com"
+    assert hook.conn.meta.endpoint_url == "https://vpce-1.airflow-serverless.eu-west-1.vpce.example.invalid"
     assert hook.s3_client().meta.endpoint_url == "https://s3.eu-west-1.amazonaws.com"
 
 
