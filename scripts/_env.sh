@@ -5,6 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 PY="${PYTHON:-python3}"
 
+# The "test" extra pulls in "emulator" and "openlineage" (the openlineage provider: tests/openlineage).
 ensure_venv() {  # $1: the extras to install, e.g. "test" or "emulator"
   local extras="$1" stamp="$VENV/.installed-$1"
   if [ ! -x "$VENV/bin/python" ]; then

@@ -9,10 +9,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.network_guard import install_network_guard
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,49 +50,8 @@ for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROL
 os.environ.update(FAKE_AWS_ENV)
 
 
-class NetworkAccessError(RuntimeError):
-    """A test tried to leave the machine."""
-
-
-_OWN_HOSTNAME = socket.gethostname()
-
-
-def _is_local(host: Any) -> bool:
-    if host in (None, "", "localhost", _OWN_HOSTNAME) or (isinstance(host, str) and host.endswith(".localhost")):
-        return True
-    try:
-        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-_real_getaddrinfo = socket.getaddrinfo
-
-
-def _guarded_connect(self: socket.socket, address: Any) -> Any:
-    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
-        raise NetworkAccessError(f"test tried to connect to {address!r}: only loopback is allowed")
-    return _real_connect(self, address)
-
-
-def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
-    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
-        raise NetworkAccessError(f"test tried to connect to {address!r}: only loopback is allowed")
-    return _real_connect_ex(self, address)
-
-
-def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-    name = host.decode() if isinstance(host, bytes) else host
-    if not _is_local(name):
-        raise NetworkAccessError(f"test tried to resolve {name!r}: only loopback is allowed")
-    return _real_getaddrinfo(host, *args, **kwargs)
-
-
-socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
-socket.getaddrinfo = _guarded_getaddrinfo
+# The network guard (also installed by the subprocesses tests start themselves: tests/openlineage).
+install_network_guard()
 
 
 @pytest.fixture(scope="session")

@@ -27,14 +27,16 @@ CONSOLE_DOMAINS: dict[str, str] = {
 #: is not published by AWS; the path and ``region`` query are the MWAA console's documented entry.
 CONSOLE_URL_FORMAT = "https://{domain}/mwaa/home?region={region}#/serverless/workflows/{workflow_name}/runs/{run_id}"
 
-_WORKFLOW_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):airflow-serverless:(?P<region>[a-z0-9-]+):\d{12}:workflow/(?P<name>[^/]+)$"
+#: A workflow ARN's parts (the console link and the OpenLineage facets read them from here).
+WORKFLOW_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):airflow-serverless:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"workflow/(?P<name>[^/]+)$"
 )
 
 
 def workflow_run_console_url(workflow_arn: str, run_id: str) -> str:
     """Return the console URL of a run, or ``""`` when the ARN has no console (unknown partition/shape)."""
-    match = _WORKFLOW_ARN.match(workflow_arn or "")
+    match = WORKFLOW_ARN.match(workflow_arn or "")
     if not match or not run_id:
         return ""
     domain = CONSOLE_DOMAINS.get(match["partition"])

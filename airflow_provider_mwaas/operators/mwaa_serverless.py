@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
+from airflow_provider_mwaas.openlineage.mixin import OpenLineageMixin, inject_parent_info_default
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
 from airflow_provider_mwaas.utils.aws_params import aws_template_fields
 from airflow_provider_mwaas.utils.client_token import attempt_of, derive_client_token
@@ -35,7 +36,7 @@ def _default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
-class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
+class StartWorkflowRunOperator(OpenLineageMixin, MwaaServerlessBaseOperator):
     """Start an MWAA Serverless workflow run exactly once per task try-generation, and wait for it.
 
     The ClientToken is derived from (dag_id, task_id, run_id, map_index), so a retry whose earlier run
@@ -60,6 +61,9 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
     :param deferrable: wait in the triggerer instead of on the worker (default
         ``[operators] default_deferrable``).
     :param stop_on_kill: stop the run when the task is killed or marked failed while waiting.
+    :param openlineage_inject_parent_info: add this task's OpenLineage identity to the run's
+        OverrideParameters under ``openlineage`` (see README, "OpenLineage"); default
+        ``[mwaas] openlineage_inject_parent_info`` (off). Needs the ``openlineage`` extra.
     :param aws_conn_id: Airflow connection id (``aws`` or ``mwaa_serverless`` type). (templated)
     :param region_name: AWS region, overriding the connection's. (templated)
     :param verify: TLS verification, overriding the connection's. (templated)
@@ -91,6 +95,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         waiter_max_attempts: int | str = 720,
         deferrable: bool | None = None,
         stop_on_kill: bool = True,
+        openlineage_inject_parent_info: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -104,7 +109,12 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         self.waiter_max_attempts = waiter_max_attempts
         self.deferrable = _default_deferrable() if deferrable is None else deferrable
         self.stop_on_kill = stop_on_kill
+        self.openlineage_inject_parent_info = (
+            inject_parent_info_default() if openlineage_inject_parent_info is None else openlineage_inject_parent_info
+        )
         self._run_id: str | None = None
+        self._run_state: str | None = None  # the run's last known state (OpenLineage facets)
+        self._run_watch: RunWatch | None = None
 
     def _do_render_template_fields(
         self, parent: Any, template_fields: Any, context: Context, jinja_env: Any, seen_oids: set[int]
@@ -137,9 +147,14 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         waiter_max_attempts = check_positive_int("waiter_max_attempts", self.waiter_max_attempts)
         _ = self.hook.conn_config  # resolve the connection now: an unknown id fails before any request
         check_arn_region(self.workflow_arn, self.hook.conn_region_name)  # cross-region mistakes, before any request
+        # The parent run is the try that first uses the token, so that every try sends the same parameters.
+        parent_try = 1 if self.client_token is not None else attempt_of(context["ti"]).first_try
+        override_parameters = self._with_lineage_parent(
+            context, override_parameters, parent_try, self.openlineage_inject_parent_info
+        )
 
         run_id, token, run, state = self._start_or_attach(context, override_parameters)
-        self._run_id = run_id
+        self._run_id, self._run_state = run_id, state
         ti = context["ti"]
         ti.xcom_push(key="workflow_arn", value=self.workflow_arn)
         ti.xcom_push(key="client_token", value=token)
@@ -147,7 +162,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
 
         from airflow_provider_mwaas.utils.run_watch import RunWatch
 
-        watch = RunWatch(self.workflow_arn, run_id)
+        watch = self._run_watch = RunWatch(self.workflow_arn, run_id)
         if run is not None and state in SUCCESS_STATES:
             watch.progress(state, None)
             return self._finish(context, run_id, run, watch)  # an earlier try's run succeeded: adopt it
@@ -166,6 +181,11 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
             watch=watch,
         )
         return self._finish(context, run_id, run, watch)
+
+    def _lineage_run(self) -> tuple[str | None, str | None]:
+        """The run this try started or re-attached to, and its last known state (OpenLineage facets)."""
+        watch = self._run_watch
+        return self._run_id, watch.state if watch is not None and watch.state != "UNKNOWN" else self._run_state
 
     def _start_or_attach(
         self, context: Context, override_parameters: dict[str, Any] | None
@@ -299,6 +319,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
 
         if run_id is None:  # deferred by an older release that did not pass it
             run_id = str((event or {}).get("run_id"))
+        self._run_id, self._run_state = run_id, event.get("state") if isinstance(event, dict) else None
         state = handle_workflow_run_event(event, run_id=run_id, workflow_arn=self.workflow_arn, log=self.log)
         context["ti"].xcom_push(key="status", value=state)
         self._add_asset_event_extra(context, run_id, state, None)

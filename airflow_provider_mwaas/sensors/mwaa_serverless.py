@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
+from airflow_provider_mwaas.openlineage.mixin import OpenLineageMixin
 from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin, aws_template_fields
 from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError, WorkflowRunWaitTimeoutError
 from airflow_provider_mwaas.utils.run_watch import RunWatch
@@ -23,14 +24,15 @@ DEFAULT_WAITER_DELAY = 60
 DEFAULT_WAITER_MAX_ATTEMPTS = 720
 
 
-class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
+class WorkflowRunSensor(OpenLineageMixin, MwaaServerlessHookMixin, BaseSensorOperator):
     """Wait until a workflow run reaches one of ``success_states``; fail on ``failure_states``.
 
     The wait lasts at most ``waiter_delay * waiter_max_attempts`` seconds in both modes (the sensor's
     ``timeout``; ``poke_interval`` is ``waiter_delay``); running out raises ``AirflowSensorTimeout`` in
     both modes, so ``soft_fail=True`` skips the task. ``execution_timeout`` bounds the wait in both modes
     too (``AirflowTaskTimeout``, retried per ``retries``); the sensor never stops the run it watches.
-    A failure lists the failed task instances.
+    A failure lists the failed task instances. With the openlineage provider installed, its events carry
+    the run's facets (see README, "OpenLineage").
 
     :param workflow_arn: the workflow's ARN. (templated)
     :param run_id: the run to watch. (templated)
@@ -94,6 +96,7 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
         self.waiter_delay = delay
         self.waiter_max_attempts = attempts
         self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
+        self._event_state: str | None = None  # the state a trigger event reported (OpenLineage facets)
 
     def execute(self, context: Context) -> Any:
         """Poke until done, or defer to the trigger at once in deferrable mode."""
@@ -121,6 +124,12 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
             timeout=deadlines.defer_timeout,
         )
 
+    def _lineage_run(self) -> tuple[str | None, str | None]:
+        """The run watched and the last state a poke or the trigger saw (OpenLineage facets)."""
+        watch = self.__dict__.get("_watch")  # only once a poke built it
+        polled = watch.state if watch is not None and watch.state != "UNKNOWN" else None
+        return self.run_id, self._event_state or polled
+
     @cached_property
     def _watch(self) -> RunWatch:
         """What the pokes of this try have seen (built at the first poke, after templates are rendered)."""
@@ -140,6 +149,7 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
         A wait that outlived the sensor's timeout raises ``AirflowSensorTimeout``, as in poke mode, so
         ``soft_fail=True`` skips the task.
         """
+        self._event_state = event.get("state") if isinstance(event, dict) else None
         try:
             return handle_workflow_run_event(event, run_id=self.run_id, workflow_arn=self.workflow_arn, log=self.log)
         except WorkflowRunWaitTimeoutError as err:
