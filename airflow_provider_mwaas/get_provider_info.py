@@ -66,6 +66,24 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_mwaas.links.mwaa_serverless.WorkflowRunLink"],
+        "config": {
+            "mwaas": {
+                "description": "Amazon MWAA Serverless provider (airflow-provider-mwaas).",
+                "options": {
+                    "openlineage_inject_parent_info": {
+                        "description": (
+                            "Default of StartWorkflowRunOperator's openlineage_inject_parent_info: add the task's "
+                            "OpenLineage identity (parentJobNamespace, parentJobName, parentRunId) to the run's "
+                            "OverrideParameters under the key 'openlineage'. Needs the openlineage provider.\n"
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": None,
+                        "default": "False",
+                    }
+                },
+            }
+        },
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_mwaas.hooks.mwaa_serverless.MwaaServerlessHook",

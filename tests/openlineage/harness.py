@@ -46,6 +46,7 @@ def run_lineage(
     events_file = tmp_path / "openlineage-events.jsonl"
     spec_file = tmp_path / "spec.json"
     spec_file.write_text(json.dumps(spec))
+    report_file = tmp_path / "report.json"
     conn = {
         "conn_type": "aws",
         "login": "testing",
@@ -64,7 +65,7 @@ def run_lineage(
         **(env or {}),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "tests.openlineage.lineage_run", str(spec_file)],
+        [sys.executable, "-m", "tests.openlineage.lineage_run", str(spec_file), str(report_file)],
         cwd=REPO_ROOT,
         env=child_env,
         capture_output=True,
@@ -73,7 +74,7 @@ def run_lineage(
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = json.loads(report_file.read_text())
     text = events_file.read_text() if events_file.exists() else ""
     return LineageRun(
         results=report["results"],
