@@ -12,8 +12,6 @@ Two run facets, built with the openlineage client's own classes:
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from airflow.providers.common.compat.openlineage.facet import ExternalQueryRunFacet, RunFacet
@@ -21,6 +19,7 @@ from airflow.providers.openlineage.extractors import OperatorLineage
 from attrs import define
 
 from airflow_provider_mwaas.links.mwaa_serverless import WORKFLOW_ARN
+from airflow_provider_mwaas.utils.masking import as_mapping
 
 #: Run facet names in the emitted events.
 WORKFLOW_RUN_FACET = "mwaaServerlessWorkflowRun"
@@ -71,14 +70,7 @@ def external_query_source(workflow_arn: str) -> str | None:
 
 def parameter_keys(override_parameters: Any) -> list[str]:
     """The sorted top-level keys of override parameters (a dict or a JSON object string); ``[]`` otherwise."""
-    if isinstance(override_parameters, str):
-        try:
-            override_parameters = json.loads(override_parameters)
-        except ValueError:
-            return []
-    if not isinstance(override_parameters, Mapping):
-        return []
-    return sorted(str(key) for key in override_parameters)
+    return sorted(str(key) for key in as_mapping(override_parameters) or {})
 
 
 def operator_lineage(

@@ -52,21 +52,28 @@ def check_sensitive_override_keys(value: Any) -> frozenset[str]:
     return frozenset(keys)
 
 
+def as_mapping(override_parameters: Any) -> Mapping[str, Any] | None:
+    """Override parameters as given to a task (a dict, or a string holding a JSON object) as a mapping;
+    ``None`` for anything else. Never raises: for masking and lineage, not validation."""
+    if isinstance(override_parameters, str):
+        try:
+            override_parameters = json.loads(override_parameters)
+        except ValueError:
+            return None
+    return override_parameters if isinstance(override_parameters, Mapping) else None
+
+
 def sensitive_values(override_parameters: Any, sensitive_keys: Iterable[str] = ()) -> list[str]:
     """The strings of ``override_parameters`` to mask: every string leaf under a sensitive key.
 
     :param override_parameters: a dict, or a string holding a JSON object (anything else: none).
     :param sensitive_keys: key names the user wants masked on top of Airflow's rule.
     """
-    if isinstance(override_parameters, str):
-        try:
-            override_parameters = json.loads(override_parameters)
-        except ValueError:
-            return []
-    if not isinstance(override_parameters, Mapping):
+    parameters = as_mapping(override_parameters)
+    if parameters is None:
         return []
     named = frozenset(sensitive_keys)
-    return _leaves(override_parameters, lambda key: key in named or key_looks_sensitive(key), hidden=False)
+    return _leaves(parameters, lambda key: key in named or key_looks_sensitive(key), hidden=False)
 
 
 def _leaves(value: Any, is_sensitive: Callable[[Any], bool], *, hidden: bool) -> list[str]:
