@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 INJECT_PARENT_INFO_OPTION = ("mwaas", "openlineage_inject_parent_info")
 
 
+def watched_state(watch: Any) -> str | None:
+    """The state a ``RunWatch`` last saw, ``None`` before it saw one (or without a watch)."""
+    state = getattr(watch, "state", None)
+    return None if state in (None, "UNKNOWN") else str(state)
+
+
 def inject_parent_info_default() -> bool:
     """``[mwaas] openlineage_inject_parent_info`` (default ``False``)."""
     section, option = INJECT_PARENT_INFO_OPTION
@@ -28,9 +34,9 @@ def inject_parent_info_default() -> bool:
 class OpenLineageMixin:
     """OpenLineage facets of one remote workflow run, for a task that starts or watches it.
 
-    The task provides ``workflow_arn`` and :meth:`_lineage_run`; ``workflow_version`` and
-    ``override_parameters`` are read when it has them. Facets name ``override_parameters``' keys, never
-    their values.
+    The task provides ``workflow_arn`` and :meth:`_lineage_run`; ``workflow_version`` (the version the run
+    executed, ``_executed_version``, once known) and ``override_parameters`` are read when it has them. Facets
+    name ``override_parameters``' keys, never their values.
     """
 
     workflow_arn: str
@@ -57,7 +63,7 @@ class OpenLineageMixin:
         run_id, state = self._lineage_run()
         return operator_lineage(
             workflow_arn=self.workflow_arn,
-            workflow_version=getattr(self, "workflow_version", None),
+            workflow_version=getattr(self, "_executed_version", None) or getattr(self, "workflow_version", None),
             run_id=run_id,
             state=state,
             override_parameter_keys=self._lineage_override_keys(),

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
-from airflow_provider_mwaas.openlineage.mixin import OpenLineageMixin, inject_parent_info_default
+from airflow_provider_mwaas.openlineage.mixin import OpenLineageMixin, inject_parent_info_default, watched_state
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
 from airflow_provider_mwaas.utils.aws_params import aws_template_fields
 from airflow_provider_mwaas.utils.client_token import attempt_of, derive_client_token
@@ -115,6 +115,7 @@ class StartWorkflowRunOperator(OpenLineageMixin, MwaaServerlessBaseOperator):
         self._run_id: str | None = None
         self._run_state: str | None = None  # the run's last known state (OpenLineage facets)
         self._run_watch: RunWatch | None = None
+        self._executed_version: str | None = None  # the version the run executed, once read (OpenLineage facets)
 
     def _do_render_template_fields(
         self, parent: Any, template_fields: Any, context: Context, jinja_env: Any, seen_oids: set[int]
@@ -184,8 +185,7 @@ class StartWorkflowRunOperator(OpenLineageMixin, MwaaServerlessBaseOperator):
 
     def _lineage_run(self) -> tuple[str | None, str | None]:
         """The run this try started or re-attached to, and its last known state (OpenLineage facets)."""
-        watch = self._run_watch
-        return self._run_id, watch.state if watch is not None and watch.state != "UNKNOWN" else self._run_state
+        return self._run_id, watched_state(self._run_watch) or self._run_state
 
     def _start_or_attach(
         self, context: Context, override_parameters: dict[str, Any] | None
@@ -326,6 +326,7 @@ class StartWorkflowRunOperator(OpenLineageMixin, MwaaServerlessBaseOperator):
         return run_id
 
     def _finish(self, context: Context, run_id: str, run: dict[str, Any], watch: RunWatch) -> str:
+        self._executed_version = run.get("WorkflowVersion")
         context["ti"].xcom_push(key="status", value=watch.state)
         if watch.failure is not None:
             from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError

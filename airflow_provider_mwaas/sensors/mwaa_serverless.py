@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
-from airflow_provider_mwaas.openlineage.mixin import OpenLineageMixin
+from airflow_provider_mwaas.openlineage.mixin import OpenLineageMixin, watched_state
 from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin, aws_template_fields
 from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError, WorkflowRunWaitTimeoutError
 from airflow_provider_mwaas.utils.run_watch import RunWatch
@@ -126,9 +126,7 @@ class WorkflowRunSensor(OpenLineageMixin, MwaaServerlessHookMixin, BaseSensorOpe
 
     def _lineage_run(self) -> tuple[str | None, str | None]:
         """The run watched and the last state a poke or the trigger saw (OpenLineage facets)."""
-        watch = self.__dict__.get("_watch")  # only once a poke built it
-        polled = watch.state if watch is not None and watch.state != "UNKNOWN" else None
-        return self.run_id, self._event_state or polled
+        return self.run_id, self._event_state or watched_state(self.__dict__.get("_watch"))  # once a poke built it
 
     @cached_property
     def _watch(self) -> RunWatch:

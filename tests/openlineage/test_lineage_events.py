@@ -139,6 +139,7 @@ def test_a_successful_run_emits_the_workflow_on_start_and_the_run_on_complete(li
     facet = _facet(complete)
     assert (facet["runId"], facet["state"], facet["workflowArn"]) == (run["RunId"], "SUCCESS", arn)
     assert facet["overrideParameterKeys"] == ["api_token", "day"]
+    assert facet["workflowVersion"] == run["WorkflowVersion"]  # none was asked for: the one the run executed
     assert _facet(complete, "externalQuery")["externalQueryId"] == run["RunId"]
     assert _facet(complete, "externalQuery")["source"] == _source(arn)
 
