@@ -11,7 +11,7 @@ from typing import Any
 
 from moto.utilities.utils import get_partition
 
-from airflow_provider_mwaas.utils.service_model import validate_input
+from airflow_provider_mwaas.service.constraints import validate_input
 
 from . import registration  # noqa: F401 - in-process control implies the service is registered
 from .definitions import default_definition
@@ -159,7 +159,7 @@ class LocalControl:
 
         :raises ValueError: a fraction outside 0..1, or an operation the model does not have.
         """
-        from airflow_provider_mwaas.utils.service_model import operation_names
+        from airflow_provider_mwaas.service.model import operation_names
 
         if operations is not None:
             unknown = set(operations) - set(operation_names())
@@ -185,7 +185,7 @@ class LocalControl:
 
         :raises ValueError: an unknown code or operation, or a count below 1.
         """
-        from airflow_provider_mwaas.utils.service_model import operation_names
+        from airflow_provider_mwaas.service.model import operation_names
 
         from .faults import ScriptedRefusal
 

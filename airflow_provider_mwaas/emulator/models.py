@@ -24,7 +24,7 @@ from moto.moto_api._internal.managed_state_model import ManagedState
 from moto.utilities.paginator import paginate
 from moto.utilities.utils import get_partition
 
-from airflow_provider_mwaas.utils.service_model import REASON_FIELD_VALIDATION_FAILED, REASON_OTHER, service_model
+from airflow_provider_mwaas.service.model import REASON_FIELD_VALIDATION_FAILED, REASON_OTHER, service_model
 
 from .definitions import DefinitionError, TaskSpec, downstream_of, read_definition
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException

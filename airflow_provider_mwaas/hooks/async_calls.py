@@ -8,7 +8,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from airflow_provider_mwaas.hooks.base import MwaaServerlessBaseHook, _snake, translate_client_error
-from airflow_provider_mwaas.utils.validation import check_run_id
+from airflow_provider_mwaas.params.validation import check_run_id
 
 
 class AsyncCallsMixin(MwaaServerlessBaseHook):

@@ -8,21 +8,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_mwaas.errors import WorkflowRunTokenError
+from airflow_provider_mwaas.hooks.aws_params import aws_template_fields
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
-from airflow_provider_mwaas.utils.aws_params import aws_template_fields
-from airflow_provider_mwaas.utils.client_token import attempt_of, derive_client_token
-from airflow_provider_mwaas.utils.diagnostics import run_state
-from airflow_provider_mwaas.utils.errors import WorkflowRunTokenError
-from airflow_provider_mwaas.utils.masking import check_sensitive_override_keys, mask_override_parameters
-from airflow_provider_mwaas.utils.run_states import ATTACHABLE_STATES, SUCCESS_STATES, TERMINAL_STATES
-from airflow_provider_mwaas.utils.validation import check_arn_region, check_positive_int, check_start_request
+from airflow_provider_mwaas.operators.client_token import attempt_of, derive_client_token
+from airflow_provider_mwaas.params.masking import check_sensitive_override_keys, mask_override_parameters
+from airflow_provider_mwaas.params.validation import check_arn_region, check_positive_int, check_start_request
+from airflow_provider_mwaas.service.run_states import ATTACHABLE_STATES, SUCCESS_STATES, TERMINAL_STATES
 from airflow_provider_mwaas.version_compat import AIRFLOW_VERSION, DEFERRED_ON_KILL_SUPPORTED, asset_types, conf
+from airflow_provider_mwaas.watch.diagnostics import run_state
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_mwaas.utils.run_watch import RunWatch
+    from airflow_provider_mwaas.watch.run_watch import RunWatch
 
 #: Generations a retry may go past its earlier tries' (each conflict or unnamed run costs one) before
 #: giving up: only reachable when the attempt arithmetic is off (``retries`` edited mid-attempt).
@@ -145,7 +145,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         ti.xcom_push(key="client_token", value=token)
         self._persist_link(context, run_id)
 
-        from airflow_provider_mwaas.utils.run_watch import RunWatch
+        from airflow_provider_mwaas.watch.run_watch import RunWatch
 
         watch = RunWatch(self.workflow_arn, run_id)
         if run is not None and state in SUCCESS_STATES:
@@ -219,7 +219,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
     ) -> tuple[str | None, str, dict[str, Any] | None]:
         """StartWorkflowRun with ``token``: (run id, Status, ``None``); on ConflictException the run the
         service names, if any: (its id, :data:`CONFLICT`, its GetWorkflowRun response)."""
-        from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError
+        from airflow_provider_mwaas.errors import MwaaServerlessApiError
 
         try:
             response = self._start(token, override_parameters)
@@ -244,7 +244,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
 
     def _conflicting_run(self, err: Any) -> dict[str, Any] | None:
         """GetWorkflowRun of the run a ConflictException names in ``ResourceId``, if the service knows it."""
-        from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError
+        from airflow_provider_mwaas.errors import MwaaServerlessApiError
 
         resource_id = err.details.get("ResourceId")
         if not isinstance(resource_id, str) or not resource_id:
@@ -264,7 +264,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
 
     def _defer(self, context: Context, run_id: str, waiter_delay: int, waiter_max_attempts: int) -> None:
         from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
-        from airflow_provider_mwaas.utils.deadlines import wait_deadlines
+        from airflow_provider_mwaas.watch.deadlines import wait_deadlines
 
         deadlines = wait_deadlines(self, context, waiter_delay, waiter_max_attempts)
         if self.stop_on_kill and not DEFERRED_ON_KILL_SUPPORTED:
@@ -295,7 +295,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
 
         :param run_id: the run this task deferred on (passed by :meth:`defer`), checked against the event.
         """
-        from airflow_provider_mwaas.utils.trigger_events import handle_workflow_run_event
+        from airflow_provider_mwaas.triggers.trigger_events import handle_workflow_run_event
 
         if run_id is None:  # deferred by an older release that did not pass it
             run_id = str((event or {}).get("run_id"))
@@ -307,7 +307,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
     def _finish(self, context: Context, run_id: str, run: dict[str, Any], watch: RunWatch) -> str:
         context["ti"].xcom_push(key="status", value=watch.state)
         if watch.failure is not None:
-            from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError
+            from airflow_provider_mwaas.errors import WorkflowRunFailedError
 
             self.log.error("%s", watch.failure.description)
             raise WorkflowRunFailedError(watch.failure.description)
@@ -391,7 +391,7 @@ class StopWorkflowRunOperator(MwaaServerlessBaseOperator):
         self.waiter_max_attempts = waiter_max_attempts
 
     def execute(self, context: Context) -> str:
-        from airflow_provider_mwaas.utils.validation import check_run_id
+        from airflow_provider_mwaas.params.validation import check_run_id
 
         check_start_request(self.workflow_arn, None, None, None)
         check_run_id(self.run_id)

@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
-from airflow_provider_mwaas.utils.aws_params import aws_template_fields
-from airflow_provider_mwaas.utils.definition_store import (
+from airflow_provider_mwaas.deploy.definition_store import (
     DEFAULT_PREFIX,
     check_bucket,
     check_prefix,
@@ -23,15 +21,17 @@ from airflow_provider_mwaas.utils.definition_store import (
     parse_s3_location,
     s3_uri,
 )
-from airflow_provider_mwaas.utils.errors import InvalidParameterError, MwaaServerlessApiError
-from airflow_provider_mwaas.utils.validation import check_model_member
-from airflow_provider_mwaas.utils.workflow_params import UPDATABLE_MEMBERS, workflow_request
+from airflow_provider_mwaas.deploy.workflow_params import UPDATABLE_MEMBERS, workflow_request
+from airflow_provider_mwaas.errors import InvalidParameterError, MwaaServerlessApiError
+from airflow_provider_mwaas.hooks.aws_params import aws_template_fields
+from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
+from airflow_provider_mwaas.params.validation import check_model_member
 from airflow_provider_mwaas.version_compat import AirflowException, AirflowFailException
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_mwaas.utils.workflow_definition import WorkflowDefinition
+    from airflow_provider_mwaas.service.workflow_definition import WorkflowDefinition
 
 #: What ``deployment`` (XCom) says the deploy did.
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -213,7 +213,7 @@ class DeployWorkflowOperator(MwaaServerlessBaseOperator):
         return response
 
     def _upload(self, definition: WorkflowDefinition, location: dict[str, str]) -> None:
-        from airflow_provider_mwaas.utils.definition_store import ensure_object
+        from airflow_provider_mwaas.deploy.definition_store import ensure_object
 
         uploaded = ensure_object(
             self.hook.s3_client(), location["Bucket"], location["ObjectKey"], definition.content, definition.sha256
@@ -290,7 +290,7 @@ class DeployWorkflowOperator(MwaaServerlessBaseOperator):
 
     def _read(self, source: Path | dict[str, str]) -> tuple[WorkflowDefinition, str]:
         """Read and parse the definition; refuse it with its line and reason."""
-        from airflow_provider_mwaas.utils.workflow_definition import DefinitionError, read_definition
+        from airflow_provider_mwaas.service.workflow_definition import DefinitionError, read_definition
 
         value: Any
         if isinstance(source, Path):
@@ -305,7 +305,7 @@ class DeployWorkflowOperator(MwaaServerlessBaseOperator):
                     f"folder); reading {source} failed: {err.strerror or err}",
                 ) from None
         else:
-            from airflow_provider_mwaas.utils.definition_store import read_object
+            from airflow_provider_mwaas.deploy.definition_store import read_object
 
             field, value, where = "definition_s3_location", self.definition_s3_location, s3_uri(source)
             content = read_object(self.hook.s3_client(), source)

@@ -10,23 +10,23 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_mwaas.triggers.coalescing import watch
-from airflow_provider_mwaas.triggers.events import RunEventsMixin
-from airflow_provider_mwaas.triggers.shared_clients import SharedClient, client_pool
-from airflow_provider_mwaas.utils import error_kinds
-from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
-from airflow_provider_mwaas.utils.diagnostics import run_state
-from airflow_provider_mwaas.utils.error_kinds import (  # noqa: F401  (re-exported names)
+from airflow_provider_mwaas.errors import MwaaServerlessApiError, NonRetryableApiError
+from airflow_provider_mwaas.hooks.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
+from airflow_provider_mwaas.params.validation import check_positive_int, check_run_id
+from airflow_provider_mwaas.service import error_kinds
+from airflow_provider_mwaas.service.error_kinds import (  # noqa: F401  (re-exported names)
     EXPIRED_CREDENTIAL_CODES,
     MAX_BACKOFF_FACTOR,
     MAX_CONSECUTIVE_TRANSIENT_FAILURES,
     error_codes_by_kind,
 )
-from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError, NonRetryableApiError
-from airflow_provider_mwaas.utils.run_states import TERMINAL_STATES
-from airflow_provider_mwaas.utils.run_watch import RunWatch
-from airflow_provider_mwaas.utils.trigger_events import check_target_states
-from airflow_provider_mwaas.utils.validation import check_positive_int, check_run_id
+from airflow_provider_mwaas.service.run_states import TERMINAL_STATES
+from airflow_provider_mwaas.triggers.coalescing import watch
+from airflow_provider_mwaas.triggers.events import RunEventsMixin
+from airflow_provider_mwaas.triggers.shared_clients import SharedClient, client_pool
+from airflow_provider_mwaas.triggers.trigger_events import check_target_states
+from airflow_provider_mwaas.watch.diagnostics import run_state
+from airflow_provider_mwaas.watch.run_watch import RunWatch
 
 
 @dataclass
@@ -54,8 +54,8 @@ class WorkflowRunCompletedTrigger(RunEventsMixin, MwaaServerlessHookMixin, BaseT
     run changes state after the trigger first saw it. ``coalesce=False`` polls GetWorkflowRun (and
     progress) per run per interval.
 
-    The event's schema is documented in :mod:`airflow_provider_mwaas.utils.trigger_events`; read it with
-    :func:`~airflow_provider_mwaas.utils.trigger_events.handle_workflow_run_event`.
+    The event's schema is documented in :mod:`airflow_provider_mwaas.triggers.trigger_events`; read it with
+    :func:`~airflow_provider_mwaas.triggers.trigger_events.handle_workflow_run_event`.
 
     :param workflow_arn: the workflow's ARN.
     :param run_id: the run to wait for.

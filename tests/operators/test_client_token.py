@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_provider_mwaas.utils.client_token import derive_client_token
-from airflow_provider_mwaas.utils.service_model import input_member
+from airflow_provider_mwaas.operators.client_token import derive_client_token
+from airflow_provider_mwaas.service.model import input_member
 
 ids = st.text(min_size=1, max_size=300)
 map_indexes = st.one_of(st.none(), st.integers(min_value=-1, max_value=100_000))

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_mwaas.utils.errors import InvalidParameterError
-from airflow_provider_mwaas.utils.masking import (
+from airflow_provider_mwaas.errors import InvalidParameterError
+from airflow_provider_mwaas.params.masking import (
     check_sensitive_override_keys,
     key_looks_sensitive,
     mask_override_parameters,

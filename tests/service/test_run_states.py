@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
-from airflow_provider_mwaas.utils import run_states
-from airflow_provider_mwaas.utils.service_model import service_model
+from airflow_provider_mwaas.service import run_states
+from airflow_provider_mwaas.service.model import service_model
 
 
 def test_states_partition_the_models_run_status_enum_exactly() -> None:

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_mwaas.utils.errors import (
+from airflow_provider_mwaas.errors import (
     InvalidParameterError,
     MwaaServerlessApiError,
     NonRetryableApiError,
     WorkflowRunFailedError,
     WorkflowRunWaitTimeoutError,
 )
-from airflow_provider_mwaas.utils.trigger_events import (
+from airflow_provider_mwaas.triggers.trigger_events import (
     REQUIRED_EVENT_KEYS,
     check_target_states,
     handle_workflow_run_event,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow_provider_mwaas.utils.run_watch import RunWatch
+from airflow_provider_mwaas.watch.run_watch import RunWatch
 
 ARN = "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/orders-abcdef1234"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow_provider_mwaas.utils.diagnostics import progress_line
+from airflow_provider_mwaas.watch.diagnostics import progress_line
 
 
 def test_task_instances_in_state_none_count_as_not_started_in_progress_lines() -> None:
