@@ -60,5 +60,19 @@ class WorkflowRunWaitTimeoutError(AirflowException):
     """The run did not end within waiter_delay x waiter_max_attempts."""
 
 
+class InvalidWorkflowDefinitionError(InvalidParameterError):
+    """The definition does not parse or names no tasks; refused before any MWAA Serverless request.
+
+    :param line: 1-based line of the problem (``None`` when the problem is not on one line).
+    :param reason: what is wrong.
+    """
+
+    def __init__(self, field: str, value: Any, reason: str, line: int | None, column: int | None, where: str):
+        self.line = line
+        self.column = column
+        self.reason = reason
+        super().__init__(field, value, f"a YAML workflow definition that parses and names its tasks; {where}")
+
+
 def _truncate(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"

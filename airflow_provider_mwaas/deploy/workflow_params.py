@@ -79,3 +79,55 @@ def check_request(operation: str, request: dict[str, Any]) -> None:
     else:
         allowed = f"{describe_constraints(shape)} ({first.message})"
     raise InvalidParameterError(field, first.value, allowed)
+
+
+# -- comparing a desired workflow with the live one ----------------------------------------------------
+
+PARAM_OF_MEMBER = {
+    "DefinitionS3Location": "definition_s3_location",
+    "RoleArn": "role_arn",
+    "Description": "description",
+    "EngineVersion": "engine_version",
+    "TriggerMode": "trigger_mode",
+    "LoggingConfiguration": "logging_configuration",
+    "NetworkConfiguration": "network_configuration",
+    "EncryptionConfiguration": "encryption_configuration",
+    "Tags": "tags",
+}
+
+
+def as_params(members: dict[str, Any]) -> dict[str, Any]:
+    """Model members -> the hook's Python keyword arguments."""
+    return {PARAM_OF_MEMBER[member]: value for member, value in members.items()}
+
+
+def changed_members(desired: dict[str, Any], live: dict[str, Any]) -> list[str]:
+    """The members of ``desired`` (keyed by model member) whose value differs from the live workflow's.
+
+    The definition is compared by its location only (bucket and content-addressed key): the same key
+    means the same bytes.
+    """
+    changed = []
+    for member, value in desired.items():
+        current = live.get(member)
+        if member == "DefinitionS3Location":
+            current = {k: v for k, v in (current or {}).items() if k in ("Bucket", "ObjectKey")} or None
+        if normalise(value) != normalise(current):
+            changed.append(member)
+    return changed
+
+
+def normalise(value: Any) -> Any:
+    """Compare settings regardless of list order (security groups, subnets) and absent members."""
+    if isinstance(value, dict):
+        return {k: normalise(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return sorted((normalise(v) for v in value), key=repr)
+    return value
+
+
+def engine_version(value: Any) -> Any:
+    # Templates render to strings: accept "1" for 1; anything else goes to the model check as is.
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
