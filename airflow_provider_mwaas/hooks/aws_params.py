@@ -37,17 +37,10 @@ class MwaaServerlessHookMixin:
     verify: bool | str | None
     botocore_config: dict[str, Any] | None
 
-    def _init_aws_params(
-        self,
-        aws_conn_id: str | None = DEFAULT_CONN_ID,
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
-    ) -> None:
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
+    def _init_aws_params(self, *params: Any) -> None:
+        """Keep ``aws_conn_id, region_name, verify, botocore_config``, given in that order by the owner's
+        ``__init__`` (whose signature carries them, so that Airflow applies them from ``default_args``)."""
+        self.aws_conn_id, self.region_name, self.verify, self.botocore_config = params
 
     @property
     def hook_params(self) -> dict[str, Any]:

@@ -27,16 +27,8 @@ class WorkflowCallsMixin(MwaaServerlessBaseHook):
         :param role_arn: the IAM role the workflow's tasks run as.
         :return: ``WorkflowArn``, ``WorkflowVersion``, ``CreatedAt``, ``Warnings``...
         """
-        from airflow_provider_mwaas.deploy.workflow_params import workflow_request
-
-        request = workflow_request(
-            "CreateWorkflow",
-            workflow_name=name,
-            definition_s3_location=definition_s3_location,
-            role_arn=role_arn,
-            **settings,
-        )
-        return self.call("CreateWorkflow", **request)
+        params = {"workflow_name": name, "role_arn": role_arn, **settings}
+        return self._checked_call("CreateWorkflow", definition_s3_location=definition_s3_location, **params)
 
     def update_workflow(
         self, workflow_arn: str, definition_s3_location: dict[str, Any], role_arn: str, **settings: Any
@@ -45,16 +37,14 @@ class WorkflowCallsMixin(MwaaServerlessBaseHook):
 
         :return: ``WorkflowArn``, ``WorkflowVersion`` (the new one), ``ModifiedAt``, ``Warnings``.
         """
+        params = {"workflow_arn": workflow_arn, "role_arn": role_arn, **settings}
+        return self._checked_call("UpdateWorkflow", definition_s3_location=definition_s3_location, **params)
+
+    def _checked_call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """``operation`` with the request built from Python ``params`` and checked against the model first."""
         from airflow_provider_mwaas.deploy.workflow_params import workflow_request
 
-        request = workflow_request(
-            "UpdateWorkflow",
-            workflow_arn=workflow_arn,
-            definition_s3_location=definition_s3_location,
-            role_arn=role_arn,
-            **settings,
-        )
-        return self.call("UpdateWorkflow", **request)
+        return self.call(operation, **workflow_request(operation, **params))
 
     def get_workflow(self, workflow_arn: str, workflow_version: str | None = None) -> dict[str, Any]:
         """GetWorkflow: the latest version's settings, or those of ``workflow_version``."""

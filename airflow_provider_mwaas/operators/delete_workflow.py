@@ -25,16 +25,15 @@ class DeleteWorkflowOperator(MwaaServerlessBaseOperator):
     Deleting the whole workflow also stops its running executions (the service's documented behaviour).
     Idempotent: a workflow or version that does not exist is already deleted, unless ``missing_ok=False``.
 
+    AWS connection parameters (``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, all
+    templated) are :class:`~airflow_provider_mwaas.operators.base.MwaaServerlessBaseOperator`'s.
+
     :param workflow_arn: the workflow's ARN, e.g. ``{{ ti.xcom_pull('deploy', key='workflow_arn') }}``.
         (templated) Exactly one of this and ``workflow_name``.
     :param workflow_name: the workflow's name, looked up with ListWorkflows. (templated)
     :param workflow_version: delete only this version (32 characters); ``None`` deletes the workflow.
         (templated)
     :param missing_ok: succeed when there is nothing to delete (default); ``False`` fails the task.
-    :param aws_conn_id: Airflow connection id. (templated)
-    :param region_name: AWS region, overriding the connection's. (templated)
-    :param verify: TLS verification, overriding the connection's. (templated)
-    :param botocore_config: ``botocore.config.Config`` arguments as a dict. (templated)
     :return: the ARN of the workflow deleted from, or ``None`` when there was nothing to delete.
     """
 

@@ -34,6 +34,9 @@ class StartWorkflowRunOperator(TokenRuleMixin, MwaaServerlessBaseOperator):
     is still in flight re-attaches to it instead of starting another; after a terminal run, the next
     try starts a fresh run (see README, "The token rule").
 
+    AWS connection parameters (``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, all
+    templated) are :class:`~airflow_provider_mwaas.operators.base.MwaaServerlessBaseOperator`'s.
+
     :param workflow_arn: ARN of the workflow to run. (templated)
     :param workflow_version: version to run; the latest when ``None``. (templated)
     :param override_parameters: parameters for this run: a dict, or a string holding a JSON object.
@@ -52,10 +55,6 @@ class StartWorkflowRunOperator(TokenRuleMixin, MwaaServerlessBaseOperator):
     :param deferrable: wait in the triggerer instead of on the worker (default
         ``[operators] default_deferrable``).
     :param stop_on_kill: stop the run when the task is killed or marked failed while waiting.
-    :param aws_conn_id: Airflow connection id (``aws`` or ``mwaa_serverless`` type). (templated)
-    :param region_name: AWS region, overriding the connection's. (templated)
-    :param verify: TLS verification, overriding the connection's. (templated)
-    :param botocore_config: ``botocore.config.Config`` arguments as a dict. (templated)
     """
 
     template_fields: Sequence[str] = aws_template_fields(

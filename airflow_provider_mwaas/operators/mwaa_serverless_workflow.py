@@ -57,6 +57,9 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
     ``StartWorkflowRunOperator(workflow_arn=deploy.output["workflow_arn"],
     workflow_version=deploy.output["workflow_version"])``.
 
+    AWS connection parameters (``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, all
+    templated) are :class:`~airflow_provider_mwaas.operators.base.MwaaServerlessBaseOperator`'s.
+
     :param workflow_name: the workflow's name, unique per account and region. (templated)
     :param role_arn: IAM role the workflow's tasks run as. (templated)
     :param definition_file: local path of the YAML definition; a relative path is resolved against the
@@ -74,10 +77,6 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
     :param encryption_configuration: ``{"Type": "AWS_MANAGED_KEY"|"CUSTOMER_MANAGED_KEY", "KmsKeyId"?}``;
         create only. (templated)
     :param tags: tags of a new workflow; create only. (templated)
-    :param aws_conn_id: Airflow connection id, used for MWAA Serverless and S3. (templated)
-    :param region_name: AWS region, overriding the connection's. (templated)
-    :param verify: TLS verification, overriding the connection's. (templated)
-    :param botocore_config: ``botocore.config.Config`` arguments as a dict. (templated)
     """
 
     template_fields: Sequence[str] = aws_template_fields(

@@ -3,16 +3,15 @@
 MWAA Serverless workflows are YAML DAG definitions (DAG Factory style)::
 
     my_dag:
-      dag_id: my_dag
       tasks:
-        extract:
+        - task_id: extract
           operator: airflow.providers.standard.operators.empty.EmptyOperator
-        load:
+        - task_id: load
           operator: airflow.providers.standard.operators.bash.BashOperator
           dependencies: [extract]
 
-``tasks`` is a mapping of task id -> task, or a list of tasks with a ``task_id`` each, at the top
-level or one level down. This module reads that much (task ids, operator names, dependencies) and
+``tasks`` is a list of tasks with a ``task_id`` each (as here), or a mapping of task id -> task, at the
+top level or one level down. This module reads that much (task ids, operator names, dependencies) and
 refuses a document it cannot turn into at least one task, saying on which line and why.
 
 Shared by the deploy operator (which checks a definition before any request) and the emulator (which
