@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_mwaas.hooks.aws_params import aws_template_fields
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
-from airflow_provider_mwaas.operators.client_token import CONFLICT, MAX_EXTRA_GENERATIONS, TokenRuleMixin
 from airflow_provider_mwaas.operators.stop_workflow_run import StopWorkflowRunOperator  # the public path of both
+from airflow_provider_mwaas.operators.token_rule import CONFLICT, MAX_EXTRA_GENERATIONS, TokenRuleMixin
 from airflow_provider_mwaas.params.masking import check_sensitive_override_keys, mask_override_parameters
 from airflow_provider_mwaas.params.validation import check_arn_region, check_positive_int, check_start_request
 from airflow_provider_mwaas.service.run_states import SUCCESS_STATES

@@ -1,5 +1,0 @@
-"""Deprecated path: moved to :mod:`airflow_provider_mwaas.errors`."""
-
-from airflow_provider_mwaas.utils._moved import reexport
-
-reexport(__name__, "airflow_provider_mwaas.errors")
