@@ -19,7 +19,7 @@ from airflow.providers.openlineage.extractors import OperatorLineage
 from attrs import define
 
 from airflow_provider_mwaas.links.mwaa_serverless import WORKFLOW_ARN
-from airflow_provider_mwaas.utils.masking import as_mapping
+from airflow_provider_mwaas.params.masking import as_mapping
 
 #: Run facet names in the emitted events.
 WORKFLOW_RUN_FACET = "mwaaServerlessWorkflowRun"

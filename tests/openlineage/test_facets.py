@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_mwaas.errors import WorkflowRunFailedError
 from airflow_provider_mwaas.openlineage.facets import (
     EXTERNAL_QUERY_FACET,
     WORKFLOW_RUN_FACET,
@@ -15,7 +16,6 @@ from airflow_provider_mwaas.openlineage.facets import (
 )
 from airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator
 from airflow_provider_mwaas.sensors.mwaa_serverless import WorkflowRunSensor
-from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError
 
 ARN = "arn:aws:airflow-serverless:eu-west-1:210987654321:workflow/orders-abcdefghij"
 
