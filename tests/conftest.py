@@ -48,6 +48,9 @@ FAKE_AWS_ENV = {
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN"):
     os.environ.pop(_name, None)
 os.environ.update(FAKE_AWS_ENV)
+# Workflows executed by the emulator's executing mode run in subprocesses the guard below cannot
+# reach: their runner refuses non-loopback connections itself when this is set.
+os.environ["MWAAS_EXECUTION_LOOPBACK_ONLY"] = "1"
 
 
 class NetworkAccessError(RuntimeError):

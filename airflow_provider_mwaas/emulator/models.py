@@ -85,6 +85,9 @@ class WorkflowVersion(BaseModel):
         self.tasks = tasks
         self.schedule = schedule
         self.created_at = utcnow()
+        self.definition = b""  # the YAML as snapshotted when the version was made
+        self.code: bytes | None = None  # the Code package, copied when the version was made
+        self.code_snapshotted_at: datetime | None = None
 
     def summary(self, is_latest: bool) -> dict[str, Any]:
         """A ``WorkflowVersionSummary``."""
@@ -311,7 +314,7 @@ class WorkflowRun(BaseModel, ManagedState):
                 "WorkflowVersion": self.workflow_version,
                 "RunId": self.run_id,
                 "RunType": "ON_DEMAND",
-                "StartedOn": self.created_at,
+                "StartedOn": self.running_since,  # absent while STARTING or QUEUED
                 "CreatedAt": self.created_at,
                 "CompletedOn": self.completed_on,
                 "ModifiedAt": self.modified_at,
@@ -336,7 +339,7 @@ class WorkflowRun(BaseModel, ManagedState):
                     {
                         "Status": str(self._status),
                         "CreatedOn": self.created_at,
-                        "StartedAt": self.created_at,
+                        "StartedAt": self.running_since,
                         "EndedAt": self.completed_on,
                     }
                 ),
@@ -344,9 +347,11 @@ class WorkflowRun(BaseModel, ManagedState):
         )
 
     def _duration(self) -> int | None:
+        # Seconds of execution (from StartedOn; from creation for a run stopped before it started),
+        # rounded to the nearest second rather than truncated.
         if self.completed_on is None:
             return None
-        return max(0, int((self.completed_on - self.created_at).total_seconds()))
+        return max(0, round((self.completed_on - (self.running_since or self.created_at)).total_seconds()))
 
     def task_states(self) -> dict[str, str]:
         """Each task's state, derived from the run's state and outcome."""
@@ -481,10 +486,18 @@ class MWAAServerlessBackend(BaseBackend):
                 str(err), REASON_FIELD_VALIDATION_FAILED, [{"Name": "DefinitionS3Location", "Message": str(err)[:2048]}]
             ) from err
         settings = {k: v for k, v in params.items() if k not in ("ClientToken", "Tags", "Name", "WorkflowArn")}
-        return WorkflowVersion(arn, settings, list(definition.tasks), definition.schedule)
+        version = WorkflowVersion(arn, settings, list(definition.tasks), definition.schedule)
+        version.definition = text
+        # The service copies the code package at the time of the request (the model's Code documentation).
+        if params.get("Code"):
+            version.code = self._read_definition(params["Code"]["S3Location"], "Code package", "Code")
+            version.code_snapshotted_at = version.created_at
+        return version
 
-    def _read_definition(self, location: dict[str, Any]) -> bytes:
-        # The definition lives in moto's own S3, so tests upload it with an ordinary s3 client.
+    def _read_definition(
+        self, location: dict[str, Any], what: str = "Workflow definition", member: str = "DefinitionS3Location"
+    ) -> bytes:
+        # The definition and code live in moto's own S3, so tests upload them with an ordinary s3 client.
         from moto.s3.models import s3_backends
 
         bucket, key, version_id = location["Bucket"], location["ObjectKey"], location.get("VersionId")
@@ -497,8 +510,8 @@ class MWAAServerlessBackend(BaseBackend):
         else:
             detail = "NoSuchKey"
         if obj is None:
-            message = f"Workflow definition s3://{bucket}/{key} cannot be read ({detail})"
-            raise ValidationException(message, REASON_OTHER, [{"Name": "DefinitionS3Location", "Message": message}])
+            message = f"{what} s3://{bucket}/{key} cannot be read ({detail})"
+            raise ValidationException(message, REASON_OTHER, [{"Name": member, "Message": message}])
         return bytes(obj.value)
 
     def _workflow(self, arn: str) -> Workflow:
@@ -526,6 +539,8 @@ class MWAAServerlessBackend(BaseBackend):
                 "WorkflowStatus": "READY",
                 "DefinitionS3Location": settings.get("DefinitionS3Location"),
                 "Code": settings.get("Code"),
+                "CodeSnapshottedAt": version.code_snapshotted_at,
+                "WorkflowDefinition": version.definition.decode("utf-8", errors="replace") or None,
                 "ScheduleConfiguration": _schedule_configuration(version.schedule),
                 "RoleArn": settings.get("RoleArn"),
                 "NetworkConfiguration": settings.get("NetworkConfiguration"),
@@ -600,15 +615,18 @@ class MWAAServerlessBackend(BaseBackend):
                     )
                 return {"RunId": run.run_id, "Status": run.peek, "StartedAt": run.created_at}
             version = workflow.version(params.get("WorkflowVersion"))
-            run = WorkflowRun(
-                workflow,
-                version,
-                token,
-                request,
-                next(self._sequence),
-                outcome=STATE.outcomes.take_script(workflow.arn),
-                held=STATE.outcomes.holds(workflow.arn),
-            )
+            if STATE.executor is not None:  # executing mode: see emulator/execution
+                run = STATE.executor.start_run(self, workflow, version, token, request, next(self._sequence))
+            else:
+                run = WorkflowRun(
+                    workflow,
+                    version,
+                    token,
+                    request,
+                    next(self._sequence),
+                    outcome=STATE.outcomes.take_script(workflow.arn),
+                    held=STATE.outcomes.holds(workflow.arn),
+                )
             self.runs[run.run_id] = run
             if token is not None:
                 self.run_tokens[(workflow.arn, token)] = run.run_id
