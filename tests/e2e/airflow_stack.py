@@ -238,6 +238,8 @@ class AirflowStack:
         if env.get("PYTHONPATH"):
             pythonpath.append(env["PYTHONPATH"])
         worker_port, trigger_port = free_port(), free_port()
+        # dag-factory's plugin (emulator-execute extra) would send telemetry from every component.
+        env["AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY"] = "False"
         env.update(
             {
                 "AIRFLOW_HOME": str(self.home),
