@@ -372,9 +372,19 @@ class DeployWorkflowOperator(MwaaServerlessBaseOperator):
             field, value, where = "definition_s3_location", self.definition_s3_location, s3_uri(source)
             content = read_object(self.hook.s3_client(), source)
         try:
-            return read_definition(content, source=where, strict=True), where
+            definition = read_definition(content, source=where, strict=True)
         except DefinitionError as err:
             raise InvalidWorkflowDefinitionError(field, value, err.reason, err.line, err.column, str(err)) from None
+        # What MWAA Serverless accepts beyond parsing (layout, operator paths...): the same offline
+        # checks as ``python -m airflow_provider_mwaas.workflows check``; warnings are logged.
+        from airflow_provider_mwaas.workflows.check import ERROR, check_definition
+
+        for finding in check_definition(content, where):
+            if finding.severity == ERROR:
+                error = DefinitionError(finding.reason, finding.line, source=where)
+                raise InvalidWorkflowDefinitionError(field, value, finding.reason, finding.line, None, str(error))
+            self.log.warning("Workflow definition %s", finding)
+        return definition, where
 
 
 class DeleteWorkflowOperator(MwaaServerlessBaseOperator):
