@@ -451,7 +451,10 @@ class MWAAServerlessBackend(BaseBackend):
             if existing is not None:
                 if token is not None and existing.client_token == token and existing.create_request == request:
                     return self._create_response(existing, existing.versions[0])
-                raise ConflictException("Workflow", name, f"A workflow named {name} already exists")
+                # ResourceId is the workflow's id (``<name>-<10 chars>``, the ARN's last part), which
+                # the official provider's ``if_exists="skip"`` turns back into the ARN.
+                workflow_id = existing.arn.rsplit("/", 1)[-1]
+                raise ConflictException("Workflow", workflow_id, f"A workflow named {name} already exists")
             arn = (
                 f"arn:{get_partition(self.region_name)}:{SERVICE_PREFIX}:{self.region_name}:"
                 f"{self.account_id}:workflow/{name}-{random_alnum(10)}"
@@ -531,7 +534,7 @@ class MWAAServerlessBackend(BaseBackend):
                 "WorkflowVersion": version.version_id,
                 "Name": workflow.name,
                 "Description": settings.get("Description"),
-                "CreatedAt": version.created_at,
+                "CreatedAt": workflow.created_at,  # the workflow's creation, whichever version is read
                 "ModifiedAt": workflow.modified_at,
                 "EncryptionConfiguration": settings.get("EncryptionConfiguration") or {"Type": "AWS_MANAGED_KEY"},
                 "LoggingConfiguration": settings.get("LoggingConfiguration"),
@@ -552,7 +555,11 @@ class MWAAServerlessBackend(BaseBackend):
         """``UpdateWorkflow``: a new version becomes the latest."""
         with self._lock:
             workflow = self._workflow(params["WorkflowArn"])
-            version = self._new_version(workflow.arn, params)
+            previous = workflow.latest
+            version = self._new_version(workflow.arn, {**_kept_on_update(previous.settings, params), **params})
+            if "Code" not in params and previous.code is not None:
+                version.settings["Code"] = previous.settings["Code"]
+                version.code, version.code_snapshotted_at = previous.code, previous.code_snapshotted_at
             workflow.versions.append(version)
             workflow.modified_at = version.created_at
             return {
@@ -731,6 +738,18 @@ class MWAAServerlessBackend(BaseBackend):
             elif shape.type_name == "timestamp":
                 result[name] = session_end if "session" in name.lower() else expires
         return result
+
+
+def _kept_on_update(previous: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """What a new version keeps from the previous one when UpdateWorkflow does not give it.
+
+    ``EncryptionConfiguration`` is not an UpdateWorkflow member: it belongs to the workflow and is
+    always kept. The other optional settings are kept when not given: the documentation describes
+    the call as modifying "the workflow definition, role, and other settings" with each member an
+    "updated" value (patch semantics; docs/emulator.md, "Assumptions"). ``Code`` is kept as the
+    previous version's snapshot (the caller copies it), not read again.
+    """
+    return {member: value for member, value in previous.items() if member not in params and member != "Code"}
 
 
 def _task_instance_ids(tasks: list[TaskSpec]) -> dict[str, str]:
