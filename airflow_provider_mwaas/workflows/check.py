@@ -95,7 +95,7 @@ def check_definition(content: bytes | str, source: str, import_operators: bool =
         read_definition(raw, source=source, strict=True)
     except DefinitionError as err:
         return [Finding(source, err.line, ERROR, err.reason)]
-    node, document = load_document(raw, source)
+    node, _ = load_document(raw, source)
     findings = _layout(node, source)
     dag = _dag_node(node)
     if dag is not None:
@@ -111,8 +111,11 @@ def _layout(node: yaml.MappingNode, source: str) -> list[Finding]:
         line = next(line for key, line in keys if key == "tasks")
         return [
             Finding(
-                source, line, ERROR, "'tasks' is at the top level: MWAA Serverless expects the workflow's DAG "
-                "as the one top-level key, with its tasks under it (dag-factory layout)"
+                source,
+                line,
+                ERROR,
+                "'tasks' is at the top level: MWAA Serverless expects the workflow's DAG "
+                "as the one top-level key, with its tasks under it (dag-factory layout)",
             )
         ]
     dags = [(key, line) for key, line in keys if key != "default"]

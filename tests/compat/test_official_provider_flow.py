@@ -112,6 +112,8 @@ def test_the_official_system_test_flow_runs_against_the_emulator(endpoint: str) 
     live = mwaas.get_workflow(WorkflowArn=arn)
     assert live["Description"] == "Updated by the official operator"
     assert len(mwaas.list_workflow_versions(WorkflowArn=arn)["WorkflowVersions"]) == 2
-    runs = {r["RunId"]: r["RunDetailSummary"]["Status"] for r in mwaas.list_workflow_runs(WorkflowArn=arn)["WorkflowRuns"]}
+    runs = {
+        r["RunId"]: r["RunDetailSummary"]["Status"] for r in mwaas.list_workflow_runs(WorkflowArn=arn)["WorkflowRuns"]
+    }
     assert runs[outcome.xcom("start")] == "SUCCESS"
     assert runs[outcome.xcom("start_2")] in ("STOPPING", "STOPPED")

@@ -14,7 +14,7 @@ import pytest
 from airflow_provider_mwaas.emulator import EmulatorControl, mock_mwaa_serverless
 
 from .conftest import error_of, make_client
-from .test_models import poll, upload
+from .test_models import upload
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 

@@ -49,7 +49,7 @@ BAD_YAML: list[tuple[str, str, int | None, str]] = [
     # What MWAA Serverless accepts beyond parsing (airflow_provider_mwaas.workflows.check):
     ("tasks_at_top_level", "tasks:\n  a: {operator: a.B}\n", 1, "'tasks' is at the top level"),
     ("operator_not_qualified", "orders:\n  tasks:\n    a: {operator: EmptyOperator}\n", 3, "not a fully qualified"),
-    ("two_dags", "orders:\n  tasks:\n    a: {operator: a.B}\nmore:\n  tasks:\n    b: {operator: a.B}\n", 4, "second DAG"),
+    ("two_dags", "orders:\n  tasks:\n    a: {operator: a.B}\nmore:\n  tasks:\n    b: {operator: a.B}\n", 4, "second"),
 ]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_mwaas.utils.code_package import FIXED_TIME, package_folder
 from tests.airflow_runs import run_dag
-from tests.operators.test_workflow_deploy import V1, _dag, _uploads, _write, _writes, bucket, mwaas, s3  # noqa: F401
+from tests.operators.test_workflow_deploy import V1, _dag, _uploads, _write, _writes
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -41,7 +41,12 @@ def test_code_package_is_reproducible_and_leaves_caches_out(tmp_path: Path) -> N
 
 
 def test_code_changed_makes_a_new_version_unchanged_uploads_nothing(
-    emulator: Any, aws_conn_env: str, tmp_path: Path, s3: Any, mwaas: Any, bucket: str  # noqa: F811
+    emulator: Any,
+    aws_conn_env: str,
+    tmp_path: Path,
+    s3: Any,
+    mwaas: Any,
+    bucket: str,
 ) -> None:
     deploy = {"definition_file": _write(tmp_path, V1), "s3_bucket": bucket, "code_folder": _code(tmp_path)}
     created = run_dag(_dag(deploy))
@@ -68,7 +73,11 @@ def test_code_changed_makes_a_new_version_unchanged_uploads_nothing(
 
 
 def test_an_update_without_code_folder_keeps_the_live_code(
-    emulator: Any, aws_conn_env: str, tmp_path: Path, mwaas: Any, bucket: str  # noqa: F811
+    emulator: Any,
+    aws_conn_env: str,
+    tmp_path: Path,
+    mwaas: Any,
+    bucket: str,
 ) -> None:
     with_code = {"definition_file": _write(tmp_path, V1), "s3_bucket": bucket, "code_folder": _code(tmp_path)}
     arn = run_dag(_dag(with_code)).xcom("deploy")
@@ -79,7 +88,11 @@ def test_an_update_without_code_folder_keeps_the_live_code(
 
 
 def test_tags_are_added_and_removed_on_an_existing_workflow(
-    emulator: Any, aws_conn_env: str, tmp_path: Path, mwaas: Any, bucket: str  # noqa: F811
+    emulator: Any,
+    aws_conn_env: str,
+    tmp_path: Path,
+    mwaas: Any,
+    bucket: str,
 ) -> None:
     base = {"definition_file": _write(tmp_path, V1), "s3_bucket": bucket}
     arn = run_dag(_dag({**base, "tags": {"team": "data", "tier": "gold"}})).xcom("deploy")
@@ -103,7 +116,10 @@ def test_tags_are_added_and_removed_on_an_existing_workflow(
 
 
 def test_a_missing_code_folder_is_refused_before_any_request(
-    emulator: Any, aws_conn_env: str, tmp_path: Path, bucket: str  # noqa: F811
+    emulator: Any,
+    aws_conn_env: str,
+    tmp_path: Path,
+    bucket: str,
 ) -> None:
     before = sum(emulator.control.counters()["requests"].values())
     outcome = run_dag(

@@ -54,11 +54,17 @@ def test_two_dags_in_one_definition_is_an_error() -> None:
 
 def test_operator_paths_must_be_qualified_and_importable() -> None:
     short = GOOD.replace("airflow.providers.standard.operators.empty.EmptyOperator", "EmptyOperator")
-    assert _check(short) == [(11, "error", "task 'load': operator 'EmptyOperator' is not a fully qualified class path "
-                                             "(e.g. airflow.providers.amazon.aws.operators.s3.S3CopyObjectOperator)")]
+    assert _check(short) == [
+        (
+            11,
+            "error",
+            "task 'load': operator 'EmptyOperator' is not a fully qualified class path "
+            "(e.g. airflow.providers.amazon.aws.operators.s3.S3CopyObjectOperator)",
+        )
+    ]
     ghost = GOOD.replace("standard.operators.empty.EmptyOperator", "nowhere.operators.GhostOperator")
     assert _check(ghost) == []  # not imported unless asked
-    (line, severity, reason), = _check(ghost, import_operators=True)
+    ((line, severity, reason),) = _check(ghost, import_operators=True)
     assert (line, severity) == (11, "error") and "cannot be imported here (ModuleNotFoundError" in reason
 
 
@@ -68,10 +74,18 @@ def test_ignored_and_unknown_dag_fields_and_undeclared_params_are_warnings() -> 
     )
     assert _check(text) == [
         (4, "warning", "DAG field 'catchup' is ignored by MWAA Serverless"),
-        (5, "warning", "DAG field 'max_active_runs' is not one MWAA Serverless documents (supported: dag_id, "
-                       "default_args, end_date, params, schedule, start_date, task_groups, tasks)"),
-        (11, "warning", "parameter 'region' is referenced but not declared under the DAG's 'params' "
-                        "(only a run with OverrideParameters would set it)"),
+        (
+            5,
+            "warning",
+            "DAG field 'max_active_runs' is not one MWAA Serverless documents (supported: dag_id, "
+            "default_args, end_date, params, schedule, start_date, task_groups, tasks)",
+        ),
+        (
+            11,
+            "warning",
+            "parameter 'region' is referenced but not declared under the DAG's 'params' "
+            "(only a run with OverrideParameters would set it)",
+        ),
     ]
 
 

@@ -30,8 +30,9 @@ class WorkflowExecutor:
 
     endpoint_url: str
 
-    def start_run(self, backend: Any, workflow: Any, version: Any, token: str | None, request: dict[str, Any],
-                  sequence: int) -> ExecutedRun:
+    def start_run(
+        self, backend: Any, workflow: Any, version: Any, token: str | None, request: dict[str, Any], sequence: int
+    ) -> ExecutedRun:
         """Create a run of ``version`` and start executing it.
 
         :param backend: the MWAA Serverless backend (its account and region).

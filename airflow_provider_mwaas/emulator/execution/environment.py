@@ -116,7 +116,7 @@ def template_database() -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         (staging / "dags").mkdir(parents=True)
         env = airflow_env(staging, "http://127.0.0.1:9", "us-east-1", [])
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
             env=env,
             capture_output=True,

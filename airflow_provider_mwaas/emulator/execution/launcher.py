@@ -134,7 +134,7 @@ class Execution:
                 self._on_end(ExecutionResult("STOPPED", "Run stopped by StopWorkflowRun", [], {}, {}))
                 return
             with output.open("wb") as out:
-                self.process = subprocess.Popen(  # noqa: S603
+                self.process = subprocess.Popen(
                     [sys.executable, "-m", "airflow_provider_mwaas.emulator.execution.runner"],
                     stdin=subprocess.PIPE,
                     stdout=out,
@@ -244,4 +244,4 @@ def _safe_extract(archive: zipfile.ZipFile, target: Path) -> None:
         destination = (target / member.filename).resolve()
         if root not in destination.parents and destination != root:
             raise ValueError(f"Code package member {member.filename!r} would be written outside its folder")
-    archive.extractall(target)  # noqa: S202 (members checked above)
+    archive.extractall(target)

@@ -126,10 +126,7 @@ class ExecutedRun(WorkflowRun):
 
     def records(self) -> list[TaskRecord]:
         """The task instances: final when the run ended, live from the local Airflow before."""
-        if self.result is not None:
-            records = self.result.tasks
-        else:
-            records = self.execution.live_tasks()
+        records = self.result.tasks if self.result is not None else self.execution.live_tasks()
         if records:
             return records
         # Before the DAG run exists (or when the workflow never loaded): the definition's tasks.

@@ -48,7 +48,7 @@ def _listen_for_failures(events: _Events) -> None:
     try:
         from airflow.sdk.listener import get_listener_manager
     except ImportError:  # Airflow 2: listeners live in core
-        from airflow.listeners.listener import get_listener_manager
+        from airflow.listeners.listener import get_listener_manager  # type: ignore[assignment]
 
     class FailureListener:
         @hookimpl
@@ -77,7 +77,7 @@ def _guard_network() -> None:
                 raise ConnectionRefusedError(f"MWAAS_EXECUTION_LOOPBACK_ONLY: connection to {address!r} refused")
         return real_connect(self, address)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
 
 
 def main() -> int:

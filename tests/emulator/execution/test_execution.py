@@ -40,7 +40,12 @@ def client() -> Any:
 
 def _tasks(client: Any, arn: str, run_id: str) -> dict[str, dict[str, Any]]:
     listed = client.list_task_instances(WorkflowArn=arn, RunId=run_id)["TaskInstances"]
-    return {ti["TaskInstanceId"]: client.get_task_instance(WorkflowArn=arn, RunId=run_id, TaskInstanceId=ti["TaskInstanceId"]) for ti in listed}
+    return {
+        ti["TaskInstanceId"]: client.get_task_instance(
+            WorkflowArn=arn, RunId=run_id, TaskInstanceId=ti["TaskInstanceId"]
+        )
+        for ti in listed
+    }
 
 
 def test_a_workflow_whose_tasks_succeed_runs_for_real(client: Any) -> None:
@@ -71,10 +76,16 @@ def test_a_workflow_whose_tasks_succeed_runs_for_real(client: Any) -> None:
     # Task logs are exported to CloudWatch Logs (moto), one stream per task instance.
     logs = boto3.client("logs", region_name=REGION)
     report = tasks["report"]["LogStream"]
-    lines = [e["message"] for e in logs.get_log_events(logGroupName="/aws/mwaa-serverless/three_tasks", logStreamName=report)["events"]]
+    lines = [
+        e["message"]
+        for e in logs.get_log_events(logGroupName="/aws/mwaa-serverless/three_tasks", logStreamName=report)["events"]
+    ]
     assert any("who-from-env=moto" in line for line in lines), lines  # OverrideParameters as environment
     transform = tasks["transform"]["LogStream"]
-    lines = [e["message"] for e in logs.get_log_events(logGroupName="/aws/mwaa-serverless/three_tasks", logStreamName=transform)["events"]]
+    lines = [
+        e["message"]
+        for e in logs.get_log_events(logGroupName="/aws/mwaa-serverless/three_tasks", logStreamName=transform)["events"]
+    ]
     assert any("transform saw moto" in line for line in lines), lines  # ...and as DAG params, code from Code
 
 
@@ -84,7 +95,9 @@ def test_a_second_task_that_raises_fails_the_run_with_its_message(client: Any) -
     final = wait_for(client, arn, run_id, TERMINAL)[-1]
     assert final["RunState"] == "FAILED"
     assert "transform" in final["ErrorMessage"] and "second task exploded on purpose" in final["ErrorMessage"]
-    listed = {ti["TaskInstanceId"]: ti for ti in client.list_task_instances(WorkflowArn=arn, RunId=run_id)["TaskInstances"]}
+    listed = {
+        ti["TaskInstanceId"]: ti for ti in client.list_task_instances(WorkflowArn=arn, RunId=run_id)["TaskInstances"]
+    }
     assert {k: v["Status"] for k, v in listed.items()} == {
         "write_object": "SUCCESS",
         "transform": "FAILED",
@@ -101,8 +114,12 @@ def test_stop_workflow_run_kills_the_execution(client: Any) -> None:
     run = executed_run(run_id)
     tasks: dict[str, Any] = {}
     for _ in range(200):  # until the bash task really runs
-        tasks = {t["TaskInstanceId"]: t for t in client.list_task_instances(WorkflowArn=arn, RunId=run_id)["TaskInstances"]}
-        if tasks.get("nap", {}).get("Status") == "RUNNING" and psutil.Process(run.execution.pid).children(recursive=True):
+        tasks = {
+            t["TaskInstanceId"]: t for t in client.list_task_instances(WorkflowArn=arn, RunId=run_id)["TaskInstances"]
+        }
+        if tasks.get("nap", {}).get("Status") == "RUNNING" and psutil.Process(run.execution.pid).children(
+            recursive=True
+        ):
             break
         time.sleep(0.25)
     assert tasks["nap"]["Status"] == "RUNNING"
@@ -112,7 +129,7 @@ def test_stop_workflow_run_kills_the_execution(client: Any) -> None:
     assert client.stop_workflow_run(WorkflowArn=arn, RunId=run_id)["Status"] == "STOPPING"
     final = wait_for(client, arn, run_id, TERMINAL, timeout=60)[-1]
     assert final["RunState"] == "STOPPED"
-    gone, alive = psutil.wait_procs(processes, timeout=10)
+    _, alive = psutil.wait_procs(processes, timeout=10)
     assert not alive, f"still running after StopWorkflowRun: {alive}"
     # The killed task ends as the local Airflow recorded it on SIGTERM (failed, with its end time).
     ti = client.get_task_instance(WorkflowArn=arn, RunId=run_id, TaskInstanceId="nap")
