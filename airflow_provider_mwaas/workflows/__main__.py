@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from .check import ERROR, check_file
+from airflow_provider_mwaas.deploy.definition_check import ERROR, check_file
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:

@@ -10,12 +10,12 @@ from typing import Any
 import boto3
 import pytest
 
+from airflow_provider_mwaas.errors import InvalidParameterError
 from airflow_provider_mwaas.operators.mwaa_serverless_workflow import (
     DeleteWorkflowOperator,
     DeployWorkflowOperator,
     InvalidWorkflowDefinitionError,
 )
-from airflow_provider_mwaas.utils.errors import InvalidParameterError
 
 ROLE = "arn:aws:iam::123456789012:role/mwaas-orders"
 GOOD_ARN = "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/orders-abcdefghij"
@@ -46,7 +46,7 @@ BAD_YAML: list[tuple[str, str, int | None, str]] = [
     ("duplicate_task_id", "orders:\n  tasks:\n    a: {}\n    b: {}\n    a: {}\n", 5, "duplicate key 'a'"),
     ("task_id_with_space", "orders:\n  tasks:\n    my task: {}\n", 3, "not a valid Airflow task id"),
     ("list_task_without_id", "orders:\n  tasks:\n    - operator: x\n", 3, "has no task_id"),
-    # What MWAA Serverless accepts beyond parsing (airflow_provider_mwaas.workflows.check):
+    # What MWAA Serverless accepts beyond parsing (airflow_provider_mwaas.deploy.definition_check):
     ("tasks_at_top_level", "tasks:\n  a: {operator: a.B}\n", 1, "'tasks' is at the top level"),
     ("operator_not_qualified", "orders:\n  tasks:\n    a: {operator: EmptyOperator}\n", 3, "not a fully qualified"),
     ("two_dags", "orders:\n  tasks:\n    a: {operator: a.B}\nmore:\n  tasks:\n    b: {operator: a.B}\n", 4, "second"),

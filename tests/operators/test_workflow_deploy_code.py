@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_mwaas.utils.code_package import FIXED_TIME, package_folder
+from airflow_provider_mwaas.deploy.code_package import FIXED_TIME, package_folder
 from tests.airflow_runs import run_dag
 from tests.operators.test_workflow_deploy import V1, _dag, _uploads, _write, _writes
 

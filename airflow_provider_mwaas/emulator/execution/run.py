@@ -12,15 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from airflow_provider_mwaas.emulator.definitions import TaskSpec
-from airflow_provider_mwaas.emulator.models import (
-    TERMINAL,
-    Workflow,
-    WorkflowRun,
-    WorkflowVersion,
-    _compact,
-    _task_instance_ids,
-    utcnow,
-)
+from airflow_provider_mwaas.emulator.models import TERMINAL, Workflow, WorkflowRun, WorkflowVersion, utcnow
+from airflow_provider_mwaas.emulator.models.shapes import compact
+from airflow_provider_mwaas.emulator.models.task_instances import task_instance_ids_of
 
 from .launcher import Execution, ExecutionRequest, ExecutionResult
 from .records import TaskRecord
@@ -102,7 +96,7 @@ class ExecutedRun(WorkflowRun):
             self.error_message = result.error_message
             self._entered(result.state, utcnow())
             if result.tasks:
-                self.task_instance_ids = _task_instance_ids([TaskSpec(t.task_id, t.operator) for t in result.tasks])
+                self.task_instance_ids = task_instance_ids_of([TaskSpec(t.task_id, t.operator) for t in result.tasks])
         _publish_logs(self, result)
 
     def stop(self) -> str:
@@ -135,16 +129,16 @@ class ExecutedRun(WorkflowRun):
 
     def detail(self) -> dict[str, Any]:
         """``WorkflowRunDetail``, listing the task instances the execution has."""
-        self.task_instance_ids = _task_instance_ids([TaskSpec(r.task_id, r.operator) for r in self.records()])
+        self.task_instance_ids = task_instance_ids_of([TaskSpec(r.task_id, r.operator) for r in self.records()])
         return super().detail()
 
     def task_instances(self) -> list[dict[str, Any]]:
         """Every task instance, from the local Airflow's metadata database."""
         records = self.records()
-        ids = _task_instance_ids([TaskSpec(r.task_id, r.operator) for r in records])
+        ids = task_instance_ids_of([TaskSpec(r.task_id, r.operator) for r in records])
         errors = self.result.task_errors if self.result is not None else self.execution.task_errors
         return [
-            _compact(
+            compact(
                 {
                     "WorkflowArn": self.workflow_arn,
                     "WorkflowVersion": self.workflow_version,
@@ -180,7 +174,7 @@ def _publish_logs(run: ExecutedRun, result: ExecutionResult) -> None:
     backend = logs_backends[run.account_id][run.region]
     if run.log_group not in backend.groups:
         backend.create_log_group(run.log_group, {})
-    ids = _task_instance_ids([TaskSpec(task_id, "") for task_id in result.logs])
+    ids = task_instance_ids_of([TaskSpec(task_id, "") for task_id in result.logs])
     now_ms = int(datetime.now().timestamp() * 1000)
     for task_id, lines in result.logs.items():
         stream = _log_stream(run.run_id, ids[task_id])
