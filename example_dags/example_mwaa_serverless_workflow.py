@@ -46,7 +46,8 @@ with DAG(
         workflow_version=deploy_workflow.output["workflow_version"],
         override_parameters={
             "data_bucket": "{{ var.value.get('mwaas_data_bucket', 'mwaas-example-sales') }}",
-            "report_date": "{{ ds }}",
+            # A manual run of Airflow 3 may have no logical date: then the day it was triggered for.
+            "report_date": "{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}",
         },
         waiter_delay="{{ var.value.get('mwaas_waiter_delay', 5) }}",
         waiter_max_attempts=120,

@@ -5,15 +5,14 @@ The flow mirrors apache/airflow's system test for the service
 start, sensor, update, second start, stop, delete), written here with the operators of the installed
 apache-airflow-providers-amazon, plus a second CreateWorkflow of the same name with
 ``if_exists="skip"`` (which builds the ARN from the ConflictException's ResourceId). It runs through
-``dag.test()`` against the emulator over HTTP: scripted, and executing (the workflow's S3KeySensor
-really runs and finds its key in moto).
+``dag.test()`` against the emulator over HTTP (scripted runs: the executing mode's own tests, and the
+e2e test of our operators, run workflows for real; this one is about the API the official operators see).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -40,23 +39,10 @@ official_flow:
 
 
 @pytest.fixture
-def executing_emulator() -> Iterator[Any]:
-    from airflow_provider_mwaas.emulator import EmulatorServer
-
-    with EmulatorServer(transitions="call", extra_args=("--execute",)) as server:
-        yield server
-
-
-@pytest.fixture(params=["scripted", "executing"])
-def endpoint(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "executing":
-        pytest.importorskip("dagfactory")
-        server = request.getfixturevalue("executing_emulator")
-    else:
-        server = request.getfixturevalue("emulator")
-    conn = {"conn_type": "aws", "extra": {"region_name": "us-east-1", "endpoint_url": server.url}}
+def endpoint(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    conn = {"conn_type": "aws", "extra": {"region_name": "us-east-1", "endpoint_url": emulator.url}}
     monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(conn))
-    return str(server.url)
+    return str(emulator.url)
 
 
 def _official_dag(bucket: str) -> Any:

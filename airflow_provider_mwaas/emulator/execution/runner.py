@@ -87,7 +87,10 @@ def main() -> int:
     spec = json.load(sys.stdin)
     events = _Events(Path(spec["events"]))
     namespace = runpy.run_path(spec["loader"], run_name="mwaas_workflow_loader")
-    from airflow.sdk import DAG
+    try:
+        from airflow.sdk import DAG
+    except ImportError:  # Airflow 2
+        from airflow.models.dag import DAG  # type: ignore[assignment,no-redef]
 
     dags = [value for value in namespace.values() if isinstance(value, DAG)]
     if len(dags) != 1:
