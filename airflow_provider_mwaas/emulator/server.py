@@ -113,6 +113,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     finally:
         server.shutdown()
         server.server_close()
+        if args.execute:
+            from .execution import stop_executing
+
+            stop_executing()
         thread.join(timeout=10)
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -14,7 +14,7 @@ Without the switch nothing here is imported and runs follow the scripted transit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ class WorkflowExecutor:
     """
 
     endpoint_url: str
+    #: Every run started, so that stopping the emulator stops their executions too.
+    runs: list[Any] = field(default_factory=list, compare=False, repr=False)
 
     def start_run(
         self, backend: Any, workflow: Any, version: Any, token: str | None, request: dict[str, Any], sequence: int
@@ -43,7 +45,15 @@ class WorkflowExecutor:
             workflow, version, token, request, sequence, self.endpoint_url, backend.account_id, backend.region_name
         )
         run.execution.start()
+        self.runs.append(run)
         return run
+
+    def stop_all(self, timeout: float = 15.0) -> None:
+        """Kill every execution still in flight and wait for them (the emulator is stopping)."""
+        for run in self.runs:
+            run.execution.stop()
+        for run in self.runs:
+            run.execution.join(timeout)
 
 
 def loopback_url(server: Any) -> str:
@@ -66,10 +76,12 @@ def start_executing(server: Any) -> WorkflowExecutor:
 
 
 def stop_executing() -> None:
-    """Back to scripted runs."""
+    """Back to scripted runs; executions still in flight are killed (no process outlives the emulator)."""
     from airflow_provider_mwaas.emulator.state import STATE
 
-    STATE.executor = None
+    executor, STATE.executor = STATE.executor, None
+    if executor is not None:
+        executor.stop_all()
 
 
 def check_installed() -> None:

@@ -157,3 +157,14 @@ def test_without_the_switch_runs_stay_scripted() -> None:
             "RUNNING",
             "SUCCESS",
         ]
+
+
+def test_stopping_the_emulator_kills_executions_in_flight() -> None:
+    with mock_mwaa_serverless(execute=True):
+        mwaa = boto3.client("mwaa-serverless", region_name=REGION)
+        arn = deploy("sleeper", SLEEPER)
+        run_id = mwaa.start_workflow_run(WorkflowArn=arn)["RunId"]
+        wait_for(mwaa, arn, run_id, ("RUNNING",))
+        runner = psutil.Process(executed_run(run_id).execution.pid)
+    _, alive = psutil.wait_procs([runner], timeout=10)
+    assert not alive, "an execution outlived the emulator"
