@@ -48,6 +48,12 @@ FAKE_AWS_ENV = {
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN"):
     os.environ.pop(_name, None)
 os.environ.update(FAKE_AWS_ENV)
+# Workflows executed by the emulator's executing mode run in subprocesses the guard below cannot
+# reach: their runner refuses non-loopback connections itself when this is set.
+os.environ["MWAAS_EXECUTION_LOOPBACK_ONLY"] = "1"
+# dag-factory (the emulator-execute extra) registers an Airflow plugin that sends usage telemetry to
+# an outside host after each run of a dag-factory DAG: off in every process the suite starts.
+os.environ.update({"AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY": "False", "DO_NOT_TRACK": "1", "SCARF_NO_ANALYTICS": "1"})
 
 
 # The network guard (also installed by the subprocesses tests start themselves: tests/openlineage).

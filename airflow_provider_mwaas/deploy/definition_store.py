@@ -33,11 +33,12 @@ class PermanentDefinitionStoreError(DefinitionStoreError, AirflowFailException):
     """An S3 refusal a retry of the task cannot fix (access denied, no such bucket or key)."""
 
 
-def content_key(prefix: str, workflow_name: str, sha256: str) -> str:
-    """The content-addressed key of a definition: ``<prefix><workflow_name>/<sha256>.yaml``."""
+def content_key(prefix: str, workflow_name: str, sha256: str, suffix: str = ".yaml") -> str:
+    """The content-addressed key of a definition (``<prefix><workflow_name>/<sha256>.yaml``) or of a
+    code package (``workflow_name`` ``<name>/code``, ``suffix`` ``.zip``)."""
     if prefix and not prefix.endswith("/"):
         prefix += "/"
-    return f"{prefix}{workflow_name}/{sha256}.yaml"
+    return f"{prefix}{workflow_name}/{sha256}{suffix}"
 
 
 def check_bucket(field: str, bucket: Any) -> str:
@@ -93,7 +94,10 @@ def read_object(client: Any, location: dict[str, Any]) -> bytes:
         raise _translate("GetObject", s3_uri(location), err) from err
 
 
-def ensure_object(client: Any, bucket: str, key: str, content: bytes, sha256: str) -> bool:
+_CONTENT_TYPES = {"yaml": "application/yaml", "zip": "application/zip"}
+
+
+def ensure_object(client: Any, bucket: str, key: str, content: bytes, sha256: str, kind: str = "yaml") -> bool:
     """Upload ``content`` to ``bucket/key`` unless an object with the same sha256 is already there.
 
     HeadObject comes first, so re-deploying the same definition writes nothing. An object at the key
@@ -118,7 +122,7 @@ def ensure_object(client: Any, bucket: str, key: str, content: bytes, sha256: st
             Bucket=bucket,
             Key=key,
             Body=content,
-            ContentType="application/yaml",
+            ContentType=_CONTENT_TYPES[kind],
             Metadata={"sha256": sha256},
         )
     except Exception as err:

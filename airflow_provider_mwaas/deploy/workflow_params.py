@@ -9,52 +9,72 @@ parameter, its value and what the model allows) wherever it is given. botocore i
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from airflow_provider_mwaas.errors import InvalidParameterError
 from airflow_provider_mwaas.service.constraints import describe_constraints, validate_input
 from airflow_provider_mwaas.service.model import input_member
 
-#: Python parameter -> model member of the workflow operations.
-WORKFLOW_MEMBERS: dict[str, str] = {
-    "workflow_name": "Name",
-    "workflow_arn": "WorkflowArn",
-    "workflow_version": "WorkflowVersion",
-    "definition_s3_location": "DefinitionS3Location",
-    "role_arn": "RoleArn",
-    "description": "Description",
-    "engine_version": "EngineVersion",
-    "trigger_mode": "TriggerMode",
-    "encryption_configuration": "EncryptionConfiguration",
-    "logging_configuration": "LoggingConfiguration",
-    "network_configuration": "NetworkConfiguration",
-    "tags": "Tags",
-    "client_token": "ClientToken",
-}
-_PARAM_OF = {member: param for param, member in WORKFLOW_MEMBERS.items()}
+#: Python names that are not botocore's snake_case of the member (``Name`` is ambiguous on its own).
+_PARAM_OVERRIDES = {"Name": "workflow_name"}
+_WORKFLOW_OPERATIONS = ("CreateWorkflow", "UpdateWorkflow", "GetWorkflow", "DeleteWorkflow", "ListWorkflowVersions")
 
-#: Settings that UpdateWorkflow can change, and so what a deploy compares with the live workflow.
-UPDATABLE_MEMBERS: tuple[str, ...] = (
-    "DefinitionS3Location",
-    "RoleArn",
-    "Description",
-    "EngineVersion",
-    "TriggerMode",
-    "LoggingConfiguration",
-    "NetworkConfiguration",
-)
+
+def param_name(member: str) -> str:
+    """The Python parameter of a model member: ``RoleArn`` -> ``role_arn``, ``Name`` -> ``workflow_name``."""
+    from botocore import xform_name
+
+    return _PARAM_OVERRIDES.get(member, xform_name(member))
+
+
+@lru_cache(maxsize=1)
+def workflow_members() -> dict[str, str]:
+    """Python parameter -> model member, for every input member of the workflow operations in the
+    installed model (a member botocore adds is accepted without a change here)."""
+    from airflow_provider_mwaas.service.model import service_model
+
+    model = service_model()
+    members: dict[str, str] = {}
+    for operation in _WORKFLOW_OPERATIONS:
+        for member in model.operation_model(operation).input_shape.members:
+            members[param_name(member)] = member
+    return members
+
+
+@lru_cache(maxsize=1)
+def updatable_members() -> tuple[str, ...]:
+    """Settings UpdateWorkflow takes (every input member but the ARN): what a deploy compares with the
+    live workflow and carries forward when it does not manage them (an update replaces the settings)."""
+    from airflow_provider_mwaas.service.model import service_model
+
+    update = service_model().operation_model("UpdateWorkflow").input_shape.members
+    return tuple(m for m in update if m != "WorkflowArn")
+
+
+@lru_cache(maxsize=1)
+def create_only_members() -> tuple[str, ...]:
+    """Settings only CreateWorkflow takes (``EncryptionConfiguration``, ``Tags``), besides its name and token."""
+    from airflow_provider_mwaas.service.model import service_model
+
+    create = service_model().operation_model("CreateWorkflow").input_shape.members
+    return tuple(m for m in create if m not in updatable_members() and m not in ("Name", "ClientToken"))
 
 
 def workflow_request(operation: str, **params: Any) -> dict[str, Any]:
     """Build ``operation``'s request from Python parameters (``None`` = not sent) and check it.
 
     :param operation: ``CreateWorkflow``, ``UpdateWorkflow``, ``GetWorkflow``, ``DeleteWorkflow``...
-    :param params: keys of :data:`WORKFLOW_MEMBERS`.
+    :param params: keys of :func:`workflow_members`.
     :return: the request, keyed by model member.
     :raises InvalidParameterError: the first violation, naming the Python parameter (dotted for
         nested members, e.g. ``definition_s3_location.Bucket``).
     """
-    request = {WORKFLOW_MEMBERS[name]: value for name, value in params.items() if value is not None}
+    members = workflow_members()
+    unknown = sorted(set(params) - set(members))
+    if unknown:
+        raise InvalidParameterError(unknown[0], params[unknown[0]], f"one of the model's members: {sorted(members)}")
+    request = {members[name]: value for name, value in params.items() if value is not None}
     check_request(operation, request)
     return request
 
@@ -69,7 +89,7 @@ def check_request(operation: str, request: dict[str, Any]) -> None:
         return
     first = errors[0]
     member, _, rest = first.name.partition(".")
-    field = _PARAM_OF.get(member, member) + (f".{rest}" if rest else "")
+    field = param_name(member) + (f".{rest}" if rest else "")
     try:
         shape = input_member(operation, member)
     except KeyError:  # an unknown member: the message says so
@@ -81,24 +101,18 @@ def check_request(operation: str, request: dict[str, Any]) -> None:
     raise InvalidParameterError(field, first.value, allowed)
 
 
+def tag_changes(live: dict[str, str], desired: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """What makes ``live`` tags equal ``desired``: ``(tags to set, keys to remove)``, both empty when equal."""
+    add = {k: v for k, v in desired.items() if live.get(k) != v}
+    remove = sorted(k for k in live if k not in desired)
+    return add, remove
+
+
 # -- comparing a desired workflow with the live one ----------------------------------------------------
-
-PARAM_OF_MEMBER = {
-    "DefinitionS3Location": "definition_s3_location",
-    "RoleArn": "role_arn",
-    "Description": "description",
-    "EngineVersion": "engine_version",
-    "TriggerMode": "trigger_mode",
-    "LoggingConfiguration": "logging_configuration",
-    "NetworkConfiguration": "network_configuration",
-    "EncryptionConfiguration": "encryption_configuration",
-    "Tags": "tags",
-}
-
 
 def as_params(members: dict[str, Any]) -> dict[str, Any]:
     """Model members -> the hook's Python keyword arguments."""
-    return {PARAM_OF_MEMBER[member]: value for member, value in members.items()}
+    return {param_name(member): value for member, value in members.items()}
 
 
 def changed_members(desired: dict[str, Any], live: dict[str, Any]) -> list[str]:

@@ -30,6 +30,9 @@ class MockMWAAServerless:
     :param seconds_per_state: seconds per state in ``time`` mode.
     :param calls_per_state: reads per state in ``call`` mode.
     :param config: moto's ``mock_aws`` config.
+    :param execute: execute workflow runs for real in a local Airflow (see :mod:`.execution`); the
+        emulator then also serves HTTP on a loopback port (:attr:`endpoint_url`) for the workflows'
+        own AWS clients.
     """
 
     def __init__(
@@ -38,9 +41,13 @@ class MockMWAAServerless:
         seconds_per_state: float = 2.0,
         calls_per_state: int = 1,
         config: dict[str, Any] | None = None,
+        execute: bool = False,
     ):
         self.transitions = (transitions, seconds_per_state, calls_per_state)
+        self.execute = execute
         self._mock = MockAWS(config)  # type: ignore[arg-type]
+        self._server: Any = None
+        self.endpoint_url: str | None = None
 
     def start(self) -> None:
         """Activate moto, check the registration, reset the emulator, set the transitions."""
@@ -50,13 +57,35 @@ class MockMWAAServerless:
         try:
             STATE.reset()
             configure_transitions(*self.transitions)
+            if self.execute:
+                self._serve_and_execute()
         except BaseException:
             self._mock.stop()
             raise
 
+    def _serve_and_execute(self) -> None:
+        # The workflow runs in a subprocess: it reaches this process's moto state over HTTP (moto's
+        # server app reads the same backends as the in-process mock).
+        import threading
+
+        from .execution import loopback_url, start_executing
+        from .server import create_server
+
+        self._server = create_server("127.0.0.1", 0)
+        threading.Thread(target=self._server.serve_forever, name="mwaas-emulator-execute", daemon=True).start()
+        self.endpoint_url = loopback_url(self._server)
+        start_executing(self._server)
+
     def stop(self) -> None:
-        """Deactivate; forget scripts, faults and counters."""
+        """Deactivate; forget scripts, faults and counters (and stop serving, in executing mode)."""
         try:
+            if self._server is not None:
+                from .execution import stop_executing
+
+                stop_executing()
+                self._server.shutdown()
+                self._server.server_close()
+                self._server, self.endpoint_url = None, None
             STATE.reset()
             reset_transitions()
         finally:
@@ -99,6 +128,7 @@ def mock_mwaa_serverless(
     seconds_per_state: float = 2.0,
     calls_per_state: int = 1,
     config: dict[str, Any] | None = None,
+    execute: bool = False,
 ) -> MockMWAAServerless: ...
 def mock_mwaa_serverless(
     func: Callable[..., Any] | None = None,
@@ -107,6 +137,7 @@ def mock_mwaa_serverless(
     seconds_per_state: float = 2.0,
     calls_per_state: int = 1,
     config: dict[str, Any] | None = None,
+    execute: bool = False,
 ) -> Any:
     """moto's ``mock_aws`` with the emulator: ``with mock_mwaa_serverless():``,
     ``@mock_mwaa_serverless`` or ``@mock_mwaa_serverless(transitions="time")``.
@@ -116,8 +147,9 @@ def mock_mwaa_serverless(
     :param seconds_per_state: seconds per state in ``time`` mode.
     :param calls_per_state: reads per state in ``call`` mode.
     :param config: moto's ``mock_aws`` config.
+    :param execute: execute workflow runs in a local Airflow (see :class:`MockMWAAServerless`).
     """
-    mock = MockMWAAServerless(transitions, seconds_per_state, calls_per_state, config)
+    mock = MockMWAAServerless(transitions, seconds_per_state, calls_per_state, config, execute)
     if func is not None:
         return mock(func)
     return mock

@@ -160,7 +160,7 @@ class MWAAServerlessResponse(BaseResponse):
             return method(max_results=self.params.get("MaxResults"), next_token=self.params.get("NextToken"), **kwargs)
         except InvalidToken as err:
             raise ValidationException(
-                f"Invalid NextToken: {err.description}",
+                "Invalid NextToken: it is not a token this operation returned, or it has expired",
                 REASON_OTHER,
                 [{"Name": "NextToken", "Message": "Invalid token"}],
             ) from err

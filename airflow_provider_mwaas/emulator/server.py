@@ -73,6 +73,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--calls-per-state", type=int, default=1, help="reads of a run per state in 'call' mode (default 1)"
     )
+    parser.add_argument(
+        "--execute",
+        action="store_true",
+        help="execute workflow runs for real in a local Airflow with dag-factory (the emulator-execute extra)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     return parser.parse_args(argv)
 
@@ -88,6 +93,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     configure_transitions(args.transitions, args.seconds_per_state, args.calls_per_state)
     server = create_server(args.host, args.port, verbose=args.verbose)
+    if args.execute:
+        from .execution import start_executing
+
+        start_executing(server)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: Any) -> None:
@@ -104,6 +113,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     finally:
         server.shutdown()
         server.server_close()
+        if args.execute:
+            from .execution import stop_executing
+
+            stop_executing()
         thread.join(timeout=10)
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -72,6 +72,9 @@ class EmulatorState:
     counters: Counters = field(default_factory=Counters)
     refusals: RefusalBook = field(default_factory=RefusalBook)
     assumptions: ServiceAssumptions = field(default_factory=ServiceAssumptions)
+    #: Executing mode's :class:`~.execution.WorkflowExecutor` (``None``: scripted runs). Kept by
+    #: :meth:`reset`: it is how the emulator was started, not a test's setting.
+    executor: Any = None
 
     def reset(self) -> None:
         """Forget faults, scripts, refusals, holds, counters and switched assumptions."""

@@ -13,7 +13,7 @@ class WorkflowCallsMixin(MwaaServerlessBaseHook):
     # CreateWorkflow, UpdateWorkflow, GetWorkflow, DeleteWorkflow, ListWorkflows, ListWorkflowVersions.
     # Each request is checked whole against the service model first (InvalidParameterError naming the
     # parameter), then sent through call()/_iterate(), so errors translate as for the run calls.
-    # ``settings`` are the optional members by their Python names (deploy.workflow_params.WORKFLOW_MEMBERS):
+    # ``settings`` are the optional members by their Python names (deploy.workflow_params.workflow_members()):
     # description, engine_version, trigger_mode, logging_configuration, network_configuration, and on
     # create also encryption_configuration, tags, client_token.
 
@@ -77,6 +77,21 @@ class WorkflowCallsMixin(MwaaServerlessBaseHook):
 
         request = workflow_request("ListWorkflowVersions", workflow_arn=workflow_arn)
         return self._paginate("ListWorkflowVersions", "WorkflowVersions", **request)
+
+    def list_tags(self, workflow_arn: str) -> dict[str, str]:
+        """ListTagsForResource: the workflow's tags."""
+        return dict(self.call("ListTagsForResource", ResourceArn=workflow_arn).get("Tags") or {})
+
+    def tag_workflow(self, workflow_arn: str, tags: dict[str, str]) -> None:
+        """TagResource: add or overwrite ``tags``."""
+        from airflow_provider_mwaas.deploy.workflow_params import check_request
+
+        check_request("TagResource", {"ResourceArn": workflow_arn, "Tags": tags})
+        self.call("TagResource", ResourceArn=workflow_arn, Tags=tags)
+
+    def untag_workflow(self, workflow_arn: str, tag_keys: list[str]) -> None:
+        """UntagResource: remove the tags named ``tag_keys``."""
+        self.call("UntagResource", ResourceArn=workflow_arn, TagKeys=tag_keys)
 
     def s3_client(self) -> Any:
         """A boto3 S3 client on this hook's session, endpoint, TLS and retry settings (for definitions).

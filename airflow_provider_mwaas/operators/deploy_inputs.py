@@ -18,6 +18,7 @@ from airflow_provider_mwaas.deploy.workflow_params import as_params, engine_vers
 from airflow_provider_mwaas.errors import InvalidParameterError, InvalidWorkflowDefinitionError
 
 if TYPE_CHECKING:
+    from airflow_provider_mwaas.deploy.code_package import CodePackage
     from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
     from airflow_provider_mwaas.service.workflow_definition import WorkflowDefinition
 
@@ -33,6 +34,8 @@ class DeployInputsMixin:
         definition_s3_location: Any
         s3_bucket: str | None
         s3_prefix: str
+        code_folder: str | None
+        log: Any
         description: str | None
         engine_version: Any
         trigger_mode: str | None
@@ -45,6 +48,8 @@ class DeployInputsMixin:
 
     def _check_inputs(self) -> tuple[Any, str, str, dict[str, Any]]:
         """Check every input; return (source, bucket, prefix, optional settings keyed by model member)."""
+        if self.code_folder is not None and (not isinstance(self.code_folder, str) or not self.code_folder.strip()):
+            raise InvalidParameterError("code_folder", self.code_folder, "a non-empty local folder path")
         if (self.definition_file is None) == (self.definition_s3_location is None):
             raise InvalidParameterError(
                 "definition_file",
@@ -113,6 +118,35 @@ class DeployInputsMixin:
             field, value, where = "definition_s3_location", self.definition_s3_location, s3_uri(source)
             content = read_object(self.hook.s3_client(), source)
         try:
-            return read_definition(content, source=where, strict=True), where
+            definition = read_definition(content, source=where, strict=True)
         except DefinitionError as err:
             raise InvalidWorkflowDefinitionError(field, value, err.reason, err.line, err.column, str(err)) from None
+        # What MWAA Serverless accepts beyond parsing (layout, operator paths...): the same offline
+        # checks as ``python -m airflow_provider_mwaas.workflows check``; warnings are logged.
+        from airflow_provider_mwaas.deploy.definition_check import ERROR, check_definition
+
+        for finding in check_definition(content, where):
+            if finding.severity == ERROR:
+                error = DefinitionError(finding.reason, finding.line, source=where)
+                raise InvalidWorkflowDefinitionError(field, value, finding.reason, finding.line, None, str(error))
+            self.log.warning("Workflow definition %s", finding)
+        return definition, where
+
+    def _package_code(self) -> CodePackage | None:
+        """The ``code_folder`` packed (no request); ``None`` without one."""
+        if self.code_folder is None:
+            return None
+        from airflow_provider_mwaas.deploy.code_package import package_folder
+
+        folder = self._resolve_path(self.code_folder)
+        try:
+            package = package_folder(folder)
+        except (OSError, ValueError) as err:
+            raise InvalidParameterError(
+                "code_folder",
+                self.code_folder,
+                f"a local folder holding the workflow's code (relative paths are resolved against the DAG "
+                f"file's folder); {err}",
+            ) from None
+        self.log.info("Code package of %s: %d files (sha256 %s)", folder, len(package.files), package.sha256)
+        return package

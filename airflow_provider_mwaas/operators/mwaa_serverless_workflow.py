@@ -17,7 +17,14 @@ from airflow_provider_mwaas.deploy.definition_store import (
     content_key,
     s3_uri,
 )
-from airflow_provider_mwaas.deploy.workflow_params import UPDATABLE_MEMBERS, as_params, changed_members, normalise
+from airflow_provider_mwaas.deploy.workflow_params import (
+    as_params,
+    changed_members,
+    create_only_members,
+    normalise,
+    param_name,
+    updatable_members,
+)
 from airflow_provider_mwaas.errors import InvalidWorkflowDefinitionError, MwaaServerlessApiError
 from airflow_provider_mwaas.hooks.aws_params import aws_template_fields
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
@@ -28,6 +35,7 @@ from airflow_provider_mwaas.version_compat import AirflowException, AirflowFailE
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_mwaas.deploy.code_package import CodePackage
     from airflow_provider_mwaas.service.workflow_definition import WorkflowDefinition
 
 #: What ``deployment`` (XCom) says the deploy did.
@@ -46,10 +54,17 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
        ``s3://<s3_bucket>/<s3_prefix><workflow_name>/<sha256>.yaml`` (skipped when HeadObject finds it
        there) and CreateWorkflow or UpdateWorkflow is called. UpdateWorkflow makes a new version.
 
-    Settings left at ``None`` are not managed: they are not compared, and an update carries the live
-    workflow's values forward. ``encryption_configuration`` and ``tags`` exist only on CreateWorkflow:
-    they apply when the workflow is created; a different ``encryption_configuration`` on an existing
-    workflow fails the task (the service cannot change it; delete and re-create the workflow).
+    Which settings exist, which UpdateWorkflow takes and which only CreateWorkflow takes come from the
+    installed botocore model, not from a list here. Settings left at ``None`` are not managed: they are
+    not compared, and an update carries the live workflow's values forward (``Code`` included).
+    ``encryption_configuration`` exists only on CreateWorkflow: a different one on an existing workflow
+    fails the task (the service cannot change it; delete and re-create the workflow). ``tags`` are
+    given to CreateWorkflow, and kept in step on an existing workflow with TagResource/UntagResource
+    (tags not in ``tags`` are removed); tags change no version.
+
+    ``code_folder`` is packed into a reproducible zip (:mod:`~airflow_provider_mwaas.deploy.code_package`)
+    stored, like the definition, at its content address ``<s3_prefix><workflow_name>/code/<sha256>.zip``
+    and given as the workflow's ``Code``: changed code makes a new version, unchanged code uploads nothing.
 
     Returns the workflow ARN and pushes XComs ``workflow_arn``, ``workflow_version`` (the live version:
     new on create/update, the existing one otherwise), ``deployment`` (``created``/``updated``/
@@ -69,6 +84,8 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
     :param s3_bucket: bucket for the content-addressed copy; default: the bucket of
         ``definition_s3_location`` (required with ``definition_file``). (templated)
     :param s3_prefix: key prefix of the copy (default ``mwaa-serverless/workflows/``). (templated)
+    :param code_folder: local folder of the workflow's own Python code (its ``Code`` package); a relative
+        path is resolved against the DAG file's folder. (templated)
     :param description: the workflow's description. (templated)
     :param engine_version: MWAA Serverless engine version (an integer). (templated)
     :param trigger_mode: the workflow's trigger mode. (templated)
@@ -76,7 +93,7 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
     :param network_configuration: ``{"SecurityGroupIds": [...], "SubnetIds": [...]}``. (templated)
     :param encryption_configuration: ``{"Type": "AWS_MANAGED_KEY"|"CUSTOMER_MANAGED_KEY", "KmsKeyId"?}``;
         create only. (templated)
-    :param tags: tags of a new workflow; create only. (templated)
+    :param tags: the workflow's tags: given to CreateWorkflow, kept in step on an existing workflow. (templated)
     """
 
     template_fields: Sequence[str] = aws_template_fields(
@@ -86,6 +103,7 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
         "definition_s3_location",
         "s3_bucket",
         "s3_prefix",
+        "code_folder",
         "description",
         "engine_version",
         "trigger_mode",
@@ -112,6 +130,7 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
         definition_s3_location: str | dict[str, str] | None = None,
         s3_bucket: str | None = None,
         s3_prefix: str = DEFAULT_PREFIX,
+        code_folder: str | None = None,
         description: str | None = None,
         engine_version: int | str | None = None,
         trigger_mode: str | None = None,
@@ -128,6 +147,7 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
         self.definition_s3_location = definition_s3_location
         self.s3_bucket = s3_bucket
         self.s3_prefix = s3_prefix
+        self.code_folder = code_folder
         self.description = description
         self.engine_version = engine_version
         self.trigger_mode = trigger_mode
@@ -150,10 +170,14 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
         )
         location = {"Bucket": bucket, "ObjectKey": content_key(prefix, self.workflow_name, definition.sha256)}
         desired = {**settings, "DefinitionS3Location": location, "RoleArn": self.role_arn}
+        code = self._package_code()
+        if code is not None:
+            code_key = content_key(prefix, f"{self.workflow_name}/code", code.sha256, suffix=".zip")
+            desired["Code"] = {"S3Location": {"Bucket": bucket, "ObjectKey": code_key}}
 
         summary = self.hook.find_workflow(self.workflow_name)
         if summary is None:
-            created = self._create(desired, definition)
+            created = self._create(desired, definition, code)
             if created is not None:
                 return self._done(context, created["WorkflowArn"], created["WorkflowVersion"], CREATED, location)
             # Someone created it between our lookup and CreateWorkflow: compare with theirs.
@@ -166,22 +190,25 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
 
         live = self.hook.get_workflow(arn)
         self._refuse_create_only_changes(live)
+        self._sync_tags(arn)
         changed = changed_members(desired, live)
         if not changed:
             self.log.info("Workflow %s is up to date at version %s: nothing to do", arn, live["WorkflowVersion"])
             return self._done(context, arn, live["WorkflowVersion"], UNCHANGED, location)
 
         self.log.info("Workflow %s differs in %s: updating (a new version)", arn, ", ".join(changed))
-        self._upload(definition, location)
-        carried = {m: live[m] for m in UPDATABLE_MEMBERS if m not in desired and live.get(m) is not None}
+        self._upload(definition, desired, code)
+        carried = {m: live[m] for m in updatable_members() if m not in desired and live.get(m) is not None}
         response = self.hook.update_workflow(arn, **as_params({**carried, **desired}))
         _log_warnings(self.log, response)
         return self._done(context, arn, response["WorkflowVersion"], UPDATED, location)
 
-    def _create(self, desired: dict[str, Any], definition: WorkflowDefinition) -> dict[str, Any] | None:
+    def _create(
+        self, desired: dict[str, Any], definition: WorkflowDefinition, code: CodePackage | None
+    ) -> dict[str, Any] | None:
         """CreateWorkflow; ``None`` when the service says the name was taken meanwhile."""
-        self._upload(definition, desired["DefinitionS3Location"])
-        create_only = {"EncryptionConfiguration": self.encryption_configuration, "Tags": self.tags}
+        self._upload(definition, desired, code)
+        create_only = {m: getattr(self, param_name(m), None) for m in create_only_members()}
         params = as_params({**desired, **{k: v for k, v in create_only.items() if v is not None}})
         try:
             response = self.hook.create_workflow(self.workflow_name, **params)
@@ -194,13 +221,30 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
         _log_warnings(self.log, response)
         return response
 
-    def _upload(self, definition: WorkflowDefinition, location: dict[str, str]) -> None:
+    def _upload(self, definition: WorkflowDefinition, desired: dict[str, Any], code: CodePackage | None) -> None:
         from airflow_provider_mwaas.deploy.definition_store import ensure_object
 
-        uploaded = ensure_object(
-            self.hook.s3_client(), location["Bucket"], location["ObjectKey"], definition.content, definition.sha256
-        )
-        self.log.info("Definition %s %s", s3_uri(location), "uploaded" if uploaded else "already in S3: not uploaded")
+        client = self.hook.s3_client()
+        objects = [("Definition", desired["DefinitionS3Location"], definition.content, definition.sha256, "yaml")]
+        if code is not None:
+            objects.append(("Code package", desired["Code"]["S3Location"], code.content, code.sha256, "zip"))
+        for what, location, content, sha256, kind in objects:
+            uploaded = ensure_object(client, location["Bucket"], location["ObjectKey"], content, sha256, kind)
+            self.log.info("%s %s %s", what, s3_uri(location), "uploaded" if uploaded else "already in S3: not uploaded")
+
+    def _sync_tags(self, arn: str) -> None:
+        """Keep an existing workflow's tags equal to ``tags`` (TagResource/UntagResource only for a difference)."""
+        if self.tags is None:
+            return
+        from airflow_provider_mwaas.deploy.workflow_params import tag_changes
+
+        add, remove = tag_changes(self.hook.list_tags(arn), self.tags)
+        if add:
+            self.hook.tag_workflow(arn, add)
+        if remove:
+            self.hook.untag_workflow(arn, remove)
+        if add or remove:
+            self.log.info("Workflow %s tags: set %s, removed %s", arn, sorted(add), remove)
 
     def _refuse_create_only_changes(self, live: dict[str, Any]) -> None:
         wanted = self.encryption_configuration

@@ -100,7 +100,7 @@ def read_definition(text: str | bytes, source: str | None = None, *, strict: boo
         ``tasks``, a task that is not a mapping, an unknown dependency or a cycle.
     """
     content = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-    node, document = _load(content, source)
+    node, document = load_document(content, source)
     if node is None or not isinstance(node, yaml.MappingNode) or not isinstance(document, dict):
         line = node.start_mark.line + 1 if node is not None else 1
         raise DefinitionError("must be a YAML mapping (the DAG), not a scalar or a list", line, source=source)
@@ -144,7 +144,7 @@ def downstream_of(specs: list[TaskSpec], task_ids: set[str]) -> set[str]:
 # -- parsing ----------------------------------------------------------------------------------------
 
 
-def _load(content: bytes, source: str | None) -> tuple[Any, Any]:
+def load_document(content: bytes, source: str | None = None) -> tuple[Any, Any]:
     """The document's node tree (for line numbers) and its value, in one safe parse."""
     loader = yaml.SafeLoader(content)
     try:

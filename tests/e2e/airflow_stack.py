@@ -238,6 +238,8 @@ class AirflowStack:
         if env.get("PYTHONPATH"):
             pythonpath.append(env["PYTHONPATH"])
         worker_port, trigger_port = free_port(), free_port()
+        # dag-factory's plugin (emulator-execute extra) would send telemetry from every component.
+        env["AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY"] = "False"
         env.update(
             {
                 "AIRFLOW_HOME": str(self.home),
@@ -291,8 +293,11 @@ class AirflowStack:
             self.home = Path(tempfile.mkdtemp(prefix="airflow-e2e-")).resolve()
         self.dags_folder.mkdir(exist_ok=True)
         self.component_log_dir.mkdir(exist_ok=True)
-        for src in self.dag_files:
-            shutil.copy2(src, self.dags_folder / src.name)
+        for src in self.dag_files:  # a folder (e.g. a DAG's workflow definitions) is copied whole
+            if src.is_dir():
+                shutil.copytree(src, self.dags_folder / src.name)
+            else:
+                shutil.copy2(src, self.dags_folder / src.name)
         self.api_port = free_port()
         self.env = self._build_env()
         self._log(f"AIRFLOW_HOME={self.home} api={self.base_url}")

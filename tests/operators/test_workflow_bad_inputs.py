@@ -46,6 +46,10 @@ BAD_YAML: list[tuple[str, str, int | None, str]] = [
     ("duplicate_task_id", "orders:\n  tasks:\n    a: {}\n    b: {}\n    a: {}\n", 5, "duplicate key 'a'"),
     ("task_id_with_space", "orders:\n  tasks:\n    my task: {}\n", 3, "not a valid Airflow task id"),
     ("list_task_without_id", "orders:\n  tasks:\n    - operator: x\n", 3, "has no task_id"),
+    # What MWAA Serverless accepts beyond parsing (airflow_provider_mwaas.deploy.definition_check):
+    ("tasks_at_top_level", "tasks:\n  a: {operator: a.B}\n", 1, "'tasks' is at the top level"),
+    ("operator_not_qualified", "orders:\n  tasks:\n    a: {operator: EmptyOperator}\n", 3, "not a fully qualified"),
+    ("two_dags", "orders:\n  tasks:\n    a: {operator: a.B}\nmore:\n  tasks:\n    b: {operator: a.B}\n", 4, "second"),
 ]
 
 

@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pendulum
 import pytest
 
@@ -38,25 +37,6 @@ V2 = (
       dependencies: [load]
 """
 )
-
-
-@pytest.fixture
-def s3(emulator: Any) -> Any:
-    return boto3.client("s3", endpoint_url=emulator.url, region_name="us-east-1")
-
-
-@pytest.fixture
-def mwaas(emulator: Any) -> Any:
-    return boto3.client("mwaa-serverless", endpoint_url=emulator.url, region_name="us-east-1")
-
-
-@pytest.fixture
-def bucket(s3: Any) -> str:
-    """A fresh versioned bucket: every PutObject leaves a version, so uploads can be counted."""
-    name = f"defs-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    return name
 
 
 def _uploads(s3: Any, bucket: str) -> int:

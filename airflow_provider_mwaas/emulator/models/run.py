@@ -181,7 +181,7 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
                 "WorkflowVersion": self.workflow_version,
                 "RunId": self.run_id,
                 "RunType": "ON_DEMAND",
-                "StartedOn": self.created_at,
+                "StartedOn": self.running_since,  # absent while STARTING or QUEUED
                 "CreatedAt": self.created_at,
                 "CompletedOn": self.completed_on,
                 "ModifiedAt": self.modified_at,
@@ -206,7 +206,7 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
                     {
                         "Status": str(self._status),
                         "CreatedOn": self.created_at,
-                        "StartedAt": self.created_at,
+                        "StartedAt": self.running_since,
                         "EndedAt": self.completed_on,
                     }
                 ),
@@ -214,9 +214,11 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
         )
 
     def _duration(self) -> int | None:
+        # Seconds of execution (from StartedOn; from creation for a run stopped before it started),
+        # rounded to the nearest second rather than truncated.
         if self.completed_on is None:
             return None
-        return max(0, int((self.completed_on - self.created_at).total_seconds()))
+        return max(0, round((self.completed_on - (self.running_since or self.created_at)).total_seconds()))
 
     def record(self) -> dict[str, Any]:
         """The control API's view: ``RunId, WorkflowArn, ClientToken, Status, WorkflowVersion, Held,

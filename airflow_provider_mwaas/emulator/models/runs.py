@@ -50,15 +50,18 @@ class RunsMixin:
                     )
                 return {"RunId": run.run_id, "Status": run.peek, "StartedAt": run.created_at}
             version = workflow.version(params.get("WorkflowVersion"))
-            run = WorkflowRun(
-                workflow,
-                version,
-                token,
-                request,
-                next(self._sequence),
-                outcome=STATE.outcomes.take_script(workflow.arn),
-                held=STATE.outcomes.holds(workflow.arn),
-            )
+            if STATE.executor is not None:  # executing mode: see emulator/execution
+                run = STATE.executor.start_run(self, workflow, version, token, request, next(self._sequence))
+            else:
+                run = WorkflowRun(
+                    workflow,
+                    version,
+                    token,
+                    request,
+                    next(self._sequence),
+                    outcome=STATE.outcomes.take_script(workflow.arn),
+                    held=STATE.outcomes.holds(workflow.arn),
+                )
             self.runs[run.run_id] = run
             if token is not None:
                 self.run_tokens[(workflow.arn, token)] = run.run_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from moto.core.common_models import BaseModel
@@ -25,6 +26,9 @@ class WorkflowVersion(BaseModel):
         self.tasks = tasks
         self.schedule = schedule
         self.created_at = utcnow()
+        self.definition = b""  # the YAML as snapshotted when the version was made
+        self.code: bytes | None = None  # the Code package, copied when the version was made
+        self.code_snapshotted_at: datetime | None = None
 
     def summary(self, is_latest: bool) -> dict[str, Any]:
         """A ``WorkflowVersionSummary``."""

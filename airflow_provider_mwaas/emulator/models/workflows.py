@@ -84,7 +84,10 @@ class WorkflowsMixin:
             if existing is not None:
                 if token is not None and existing.client_token == token and existing.create_request == request:
                     return self._create_response(existing, existing.versions[0])
-                raise ConflictException("Workflow", name, f"A workflow named {name} already exists")
+                # ResourceId is the workflow's id (``<name>-<10 chars>``, the ARN's last part), which
+                # the official provider's ``if_exists="skip"`` turns back into the ARN.
+                workflow_id = existing.arn.rsplit("/", 1)[-1]
+                raise ConflictException("Workflow", workflow_id, f"A workflow named {name} already exists")
             arn = (
                 f"arn:{get_partition(self.region_name)}:{SERVICE_PREFIX}:{self.region_name}:"
                 f"{self.account_id}:workflow/{name}-{random_alnum(10)}"
@@ -119,10 +122,18 @@ class WorkflowsMixin:
                 str(err), REASON_FIELD_VALIDATION_FAILED, [{"Name": "DefinitionS3Location", "Message": str(err)[:2048]}]
             ) from err
         settings = {k: v for k, v in params.items() if k not in ("ClientToken", "Tags", "Name", "WorkflowArn")}
-        return WorkflowVersion(arn, settings, list(definition.tasks), definition.schedule)
+        version = WorkflowVersion(arn, settings, list(definition.tasks), definition.schedule)
+        version.definition = text
+        # The service copies the code package at the time of the request (the model's Code documentation).
+        if params.get("Code"):
+            version.code = self._read_definition(params["Code"]["S3Location"], "Code package", "Code")
+            version.code_snapshotted_at = version.created_at
+        return version
 
-    def _read_definition(self, location: dict[str, Any]) -> bytes:
-        # The definition lives in moto's own S3, so tests upload it with an ordinary s3 client.
+    def _read_definition(
+        self, location: dict[str, Any], what: str = "Workflow definition", member: str = "DefinitionS3Location"
+    ) -> bytes:
+        # The definition and code live in moto's own S3, so tests upload them with an ordinary s3 client.
         from moto.s3.models import s3_backends
 
         bucket, key, version_id = location["Bucket"], location["ObjectKey"], location.get("VersionId")
@@ -135,8 +146,8 @@ class WorkflowsMixin:
         else:
             detail = "NoSuchKey"
         if obj is None:
-            message = f"Workflow definition s3://{bucket}/{key} cannot be read ({detail})"
-            raise ValidationException(message, REASON_OTHER, [{"Name": "DefinitionS3Location", "Message": message}])
+            message = f"{what} s3://{bucket}/{key} cannot be read ({detail})"
+            raise ValidationException(message, REASON_OTHER, [{"Name": member, "Message": message}])
         return bytes(obj.value)
 
     def _workflow(self, arn: str) -> Workflow:
@@ -156,7 +167,7 @@ class WorkflowsMixin:
                 "WorkflowVersion": version.version_id,
                 "Name": workflow.name,
                 "Description": settings.get("Description"),
-                "CreatedAt": version.created_at,
+                "CreatedAt": workflow.created_at,  # the workflow's creation, whichever version is read
                 "ModifiedAt": workflow.modified_at,
                 "EncryptionConfiguration": settings.get("EncryptionConfiguration") or {"Type": "AWS_MANAGED_KEY"},
                 "LoggingConfiguration": settings.get("LoggingConfiguration"),
@@ -164,6 +175,8 @@ class WorkflowsMixin:
                 "WorkflowStatus": "READY",
                 "DefinitionS3Location": settings.get("DefinitionS3Location"),
                 "Code": settings.get("Code"),
+                "CodeSnapshottedAt": version.code_snapshotted_at,
+                "WorkflowDefinition": version.definition.decode("utf-8", errors="replace") or None,
                 "ScheduleConfiguration": schedule_configuration(version.schedule),
                 "RoleArn": settings.get("RoleArn"),
                 "NetworkConfiguration": settings.get("NetworkConfiguration"),
@@ -175,7 +188,11 @@ class WorkflowsMixin:
         """``UpdateWorkflow``: a new version becomes the latest."""
         with self._lock:
             workflow = self._workflow(params["WorkflowArn"])
-            version = self._new_version(workflow.arn, params)
+            previous = workflow.latest
+            version = self._new_version(workflow.arn, {**_kept_on_update(previous.settings, params), **params})
+            if "Code" not in params and previous.code is not None:
+                version.settings["Code"] = previous.settings["Code"]
+                version.code, version.code_snapshotted_at = previous.code, previous.code_snapshotted_at
             workflow.versions.append(version)
             workflow.modified_at = version.created_at
             return {
@@ -209,3 +226,15 @@ class WorkflowsMixin:
     def list_workflows(self) -> list[Workflow]:
         """``ListWorkflows``, oldest first."""
         return list(self.workflows.values())
+
+
+def _kept_on_update(previous: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """What a new version keeps from the previous one when UpdateWorkflow does not give it.
+
+    ``EncryptionConfiguration`` is not an UpdateWorkflow member: it belongs to the workflow and is
+    always kept. The other optional settings are kept when not given: the documentation describes
+    the call as modifying "the workflow definition, role, and other settings" with each member an
+    "updated" value (patch semantics; docs/emulator.md, "Assumptions"). ``Code`` is kept as the
+    previous version's snapshot (the caller copies it), not read again.
+    """
+    return {member: value for member, value in previous.items() if member not in params and member != "Code"}
