@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ class _WaitState:
     progress_state: str | None = None  # the state whose task progress was last read
     factor: int = 1
     transient_failures: int = 0
+    may_read_progress: Callable[[], bool] = lambda: True  # a budget for progress reads (the poller's when coalesced)
 
     @property
     def state(self) -> str:
@@ -179,6 +180,7 @@ class WorkflowRunCompletedTrigger(RunEventsMixin, MwaaServerlessHookMixin, BaseT
     async def _wait_coalesced(self, shared: SharedClient, seen: _WaitState) -> dict[str, Any]:
         """Take this run's result from the workflow's shared poller after each of its polls."""
         async with watch(shared, self.workflow_arn, self.run_id, self.waiter_delay) as watcher:
+            seen.may_read_progress = watcher.may_read_progress
             while True:
                 remaining = self.ends_at - time.time()
                 result = await watcher.next(remaining) if remaining > 0 else None
@@ -247,13 +249,19 @@ class WorkflowRunCompletedTrigger(RunEventsMixin, MwaaServerlessHookMixin, BaseT
         """The watch flow: progress when the state changed; the final event when it ends the wait, else ``None``."""
         watch_ = seen.watch
         watch_.state = state
+        failed = watch_.verdict == "failure"
+        tis: list[dict[str, Any]] | None = None
         if state != seen.progress_state:
             # coalesced, the first sight of a run logs its state alone: N triggers (re)started together
-            # would otherwise send N ListTaskInstances at once; progress is read on its next change
+            # would otherwise send N ListTaskInstances at once; later changes read progress within the
+            # poller's budget (N runs finishing together cost no burst); a failed run's task instances
+            # are always read, once, for its diagnostics and its last progress line
             first_sight = seen.progress_state is None and self.coalesce and state not in TERMINAL_STATES
             seen.progress_state = state
-            wanted = not first_sight and watch_.wants_task_instances(state)
-            tis = await self._task_instances(shared, "debug") if wanted else None
+            if failed:
+                tis = await self._task_instances(shared, "warning")
+            elif not first_sight and watch_.wants_task_instances(state) and seen.may_read_progress():
+                tis = await self._task_instances(shared, "debug")
             line = watch_.progress(state, tis)
             if line is not None:
                 self.log.info("%s", line)
@@ -261,8 +269,10 @@ class WorkflowRunCompletedTrigger(RunEventsMixin, MwaaServerlessHookMixin, BaseT
             self._ended = True
         if watch_.verdict == "success":
             return self._event("success", state, f"Workflow run {self.run_id} ended: {state}")
-        if watch_.verdict == "failure":
-            return await self._failure_event(shared, watch_, run)
+        if failed:
+            if tis is None:
+                tis = await self._task_instances(shared, "warning")
+            return await self._failure_event(shared, watch_, run, tis)
         return None
 
     async def _call(self, shared: SharedClient, method: Any) -> Any:
@@ -279,14 +289,14 @@ class WorkflowRunCompletedTrigger(RunEventsMixin, MwaaServerlessHookMixin, BaseT
         return tis
 
     async def _failure_event(
-        self, shared: SharedClient, watch_: RunWatch, run: dict[str, Any] | None
+        self, shared: SharedClient, watch_: RunWatch, run: dict[str, Any] | None, tis: list[dict[str, Any]] | None
     ) -> dict[str, Any]:
         if run is None:  # the state came from the listing, which has no ErrorMessage
             try:
                 run = await self._call(shared, shared.hook.get_workflow_run_async)
             except (MwaaServerlessApiError, OSError, _botocore_errors()) as err:
                 self.log.warning("Workflow run %s: could not read its error message (%s)", self.run_id, err)
-        failure = watch_.fail(run or {}, await self._task_instances(shared, "warning") or [])
+        failure = watch_.fail(run or {}, tis or [])
         return self._event("failure", failure.state, failure.error_message, failed=failure.failed_task_instances)
 
     async def _timeout_event(self, shared: SharedClient, state: str) -> dict[str, Any]:
