@@ -136,11 +136,17 @@ class LocalControl:
 
         :raises LookupError: unknown run.
         """
-        if run_id is not None or run_ids is not None:
-            chosen = [run_id] if run_id is not None else list(run_ids or [])
-            for one in chosen:
-                self._find_run(one, workflow_arn).release()
-            return {"Released": chosen}
+        if run_id is not None:
+            self._find_run(run_id, workflow_arn).release()
+            return {"Released": [run_id]}
+        if run_ids is not None:
+            by_id = {run.run_id: run for run in self._all_runs()}  # one pass for thousands of runs
+            unknown = [one for one in run_ids if one not in by_id]
+            if unknown:
+                raise LookupError(f"No run {unknown[0]}")
+            for one in run_ids:
+                by_id[one].release()
+            return {"Released": list(run_ids)}
         STATE.outcomes.release_future(workflow_arn)
         released = []
         for run in self._all_runs():

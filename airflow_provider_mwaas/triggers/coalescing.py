@@ -46,9 +46,10 @@ from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError, NonRetry
 PAGE_SIZE = 100
 #: Pages read beyond ``ceil(watched / PAGE_SIZE)`` before the remaining runs go to GetWorkflowRun
 #: (room for runs of the workflow that nobody here watches, started after the watched ones). Paging
-#: also goes on while fewer pages were read than watched runs are still unseen: one more page never
-#: costs more than the GetWorkflowRun calls it may save. It stops early once the listing has gone past
-#: the creation time of every unseen run (they are not in the listing at all).
+#: also goes on while the last page showed a watched run, or fewer pages were read than watched runs
+#: are still unseen: one more page never costs more than the GetWorkflowRun calls it may save. It
+#: stops early once the listing has gone past the creation time of every unseen run (they are not in
+#: the listing at all).
 EXTRA_PAGES = 2
 #: Hard limit on pages per poll (``PAGE_SIZE * MAX_PAGES`` newest runs).
 MAX_PAGES = 100
@@ -255,7 +256,7 @@ class WorkflowPoller:
                 max_results=PAGE_SIZE,
             )
             pages += 1
-            oldest = None
+            oldest, found_before = None, len(seen)
             for item in page.get("WorkflowRuns") or []:
                 run_id = item.get("RunId")
                 summary = item.get("RunDetailSummary") or {}
@@ -267,7 +268,8 @@ class WorkflowPoller:
                         self._created[run_id] = summary["CreatedOn"]
             token = page.get("NextToken")
             unseen = wanted - seen
-            if not token or not unseen or (pages >= base_pages and pages >= len(unseen)):
+            paying = len(seen) > found_before or pages < len(unseen)  # a page saves more GetWorkflowRun than it costs
+            if not token or not unseen or (pages >= base_pages and not paying):
                 break
             if oldest is not None and self._passed_all(unseen, oldest):
                 break
