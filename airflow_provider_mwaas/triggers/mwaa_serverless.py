@@ -37,6 +37,7 @@ class _WaitState:
     progress_state: str | None = None  # the state whose task progress was last read
     factor: int = 1
     transient_failures: int = 0
+    announced: bool = False  # the "Waiting for workflow run" line was logged
     may_read_progress: Callable[[], bool] = lambda: True  # a budget for progress reads (the poller's when coalesced)
 
     @property
@@ -157,13 +158,8 @@ class WorkflowRunCompletedTrigger(RunEventsMixin, MwaaServerlessHookMixin, BaseT
         yield TriggerEvent(event)
 
     async def _wait(self) -> dict[str, Any]:
-        self.log.info(
-            "Waiting for workflow run %s of %s (poll every %ss, deadline in %.0fs)",
-            self.run_id,
-            self.workflow_arn,
-            self.waiter_delay,
-            self.ends_at - time.time(),
-        )
+        # the wait is announced with the run's first state (one line, not two: at 10,000 triggers
+        # started together each log line costs the triggerer's loop seconds)
         seen = _WaitState(RunWatch(self.workflow_arn, self.run_id, self.success_states, self.failure_states))
         async with client_pool().lease(self.hook_params, self._make_hook) as shared:
             try:
@@ -263,7 +259,17 @@ class WorkflowRunCompletedTrigger(RunEventsMixin, MwaaServerlessHookMixin, BaseT
             elif not first_sight and watch_.wants_task_instances(state) and seen.may_read_progress():
                 tis = await self._task_instances(shared, "debug")
             line = watch_.progress(state, tis)
-            if line is not None:
+            if line is not None and not seen.announced:
+                seen.announced = True
+                self.log.info(
+                    "Waiting for workflow run %s of %s (poll every %ss, deadline in %.0fs): %s",
+                    self.run_id,
+                    self.workflow_arn,
+                    self.waiter_delay,
+                    self.ends_at - time.time(),
+                    line.partition(": ")[2],
+                )
+            elif line is not None:
                 self.log.info("%s", line)
         if state in TERMINAL_STATES:
             self._ended = True

@@ -153,7 +153,10 @@ async def test_state_changes_and_task_progress_are_logged_once_each(
     with structlog.testing.capture_logs() as logs:
         await only_event(make_trigger(aws_conn_env, workflow_arn, run_id))
     prefix = f"Workflow run {run_id}: "
-    lines = [entry["event"][len(prefix) :] for entry in logs if entry["event"].startswith(prefix)]
+    waiting = [entry["event"] for entry in logs if entry["event"].startswith(f"Waiting for workflow run {run_id} ")]
+    assert len(waiting) == 1, "the wait is announced once, with the run's first state"
+    lines = [waiting[0].rpartition("): ")[2]]
+    lines += [entry["event"][len(prefix) :] for entry in logs if entry["event"].startswith(prefix)]
     progress = [line for line in lines if not line.startswith("wait ended")]
     assert progress[0] in {"STARTING", "QUEUED"}
     assert any(line.startswith("RUNNING: ") and line.endswith("task instances done") for line in progress)
