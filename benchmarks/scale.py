@@ -147,6 +147,8 @@ async def _child(design: str, url: str, arn: str, run_ids: list[str], args: argp
     async with await hook.get_async_conn() as client:  # warm-up: botocore's model files loaded
         await client.get_workflow_run(WorkflowArn=arn, RunId=run_ids[0])
     gc.collect()
+    if design == "ours-frozen":  # what gc.freeze() in airflow_local_settings.py does: imports out of full GCs
+        gc.freeze()
     rss_before, objects_before = _rss_mib(), len(gc.get_objects())
     lag, pauses = Lag(), GcPauses()
     await asyncio.sleep(0.5)
@@ -275,6 +277,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     from airflow_provider_mwaas.emulator import EmulatorServer
 
     plan = [("upstream", n) for n in args.upstream_n] + [("ours", n) for n in args.n]
+    plan += [("ours-frozen", n) for n in args.frozen_n]
     plan += [("worker", args.worker_n)] if args.worker_n else []
     results = []
     with EmulatorServer(transitions="call") as server, tempfile.TemporaryDirectory() as home:
@@ -359,6 +362,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="*", default=[1000, 10_000], help="waits, our trigger")
     parser.add_argument("--upstream-n", type=int, nargs="*", default=[1000], help="waits, upstream-style trigger")
+    parser.add_argument(
+        "--frozen-n", type=int, nargs="*", default=[], help="waits, our trigger after gc.freeze() of the imports"
+    )
     parser.add_argument("--worker-n", type=int, default=20, help="worker-side waits (threads); 0 skips")
     parser.add_argument("--delay", type=int, default=10, help="waiter_delay in seconds (default 10)")
     parser.add_argument("--window", type=int, default=2, help="steady-state intervals measured (default 2)")

@@ -56,7 +56,7 @@ MAX_PAGES = 100
 #: A new poller's first poll waits until no trigger arrived for this many seconds...
 JOIN_WINDOW = 0.2
 #: ...but never longer than this after its first trigger.
-JOIN_MAX = 2.0
+JOIN_MAX = 3.0
 #: A newly watched run is caught up on before the next poll only when that is further away than this.
 CATCH_UP_AFTER = 1.0
 #: ListWorkflowRuns pages per interval that catching up on newly watched runs may spend.
