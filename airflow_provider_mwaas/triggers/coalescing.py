@@ -36,7 +36,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient
-from airflow_provider_mwaas.triggers.watcher import PollResult, Watcher, wake
+from airflow_provider_mwaas.triggers.watcher import Alarm, PollResult, Watcher
 from airflow_provider_mwaas.utils import error_kinds
 from airflow_provider_mwaas.utils.diagnostics import run_state
 from airflow_provider_mwaas.utils.error_kinds import error_codes_by_kind
@@ -99,7 +99,7 @@ class WorkflowPoller:
         self._catch_up_pages_left = CATCH_UP_PAGES_PER_INTERVAL
         self._fresh: set[str] = set()  # watched runs with a watcher that has had no result yet
         self._last_arrival = 0.0
-        self._nap: asyncio.Future[None] | None = None  # the poller's sleep; an arrival cuts it short
+        self._alarm = Alarm()  # the poller's sleep; an arrival cuts it short
         self._listing_allowed = True
         self._created: dict[str, Any] = {}  # run id -> creation time, learnt from the listing or GetWorkflowRun
         self._task: asyncio.Task[None] | None = None
@@ -108,8 +108,7 @@ class WorkflowPoller:
         self.watchers.setdefault(watcher.run_id, set()).add(watcher)
         self._fresh.add(watcher.run_id)
         self._last_arrival = asyncio.get_running_loop().time()
-        if self._nap is not None:
-            wake(self._nap)
+        self._alarm.ring()
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._loop())
 
@@ -160,7 +159,7 @@ class WorkflowPoller:
         loop = asyncio.get_running_loop()
         give_up = loop.time() + JOIN_MAX
         while (now := loop.time()) < min(self._last_arrival + JOIN_WINDOW, give_up):
-            await self._sleep(min(self._last_arrival + JOIN_WINDOW, give_up) - now)
+            await self._alarm.sleep(min(self._last_arrival + JOIN_WINDOW, give_up) - now)
 
     async def _until(self, due: float) -> None:
         """Sleep until ``due``; a run that began to be watched meanwhile is caught up on sooner."""
@@ -172,18 +171,7 @@ class WorkflowPoller:
                 if fresh:
                     await self._catch_up(fresh)
                 continue
-            await self._sleep(due - now)
-
-    async def _sleep(self, seconds: float) -> None:
-        """Sleep ``seconds``, or until a trigger starts watching (no task per sleep: a future and a timer)."""
-        loop = asyncio.get_running_loop()
-        nap = self._nap = loop.create_future()
-        timer = loop.call_later(seconds, wake, nap)
-        try:
-            await nap
-        finally:
-            timer.cancel()
-            self._nap = None
+            await self._alarm.sleep(due - now)
 
     async def _catch_up(self, fresh: set[str]) -> None:
         """List for newly watched runs only, within the interval's page budget; no GetWorkflowRun."""

@@ -31,20 +31,46 @@ class PollResult:
     operation: str = "ListWorkflowRuns"
 
 
-class Watcher:
+class Alarm:
+    """A sleep that another party can cut short: one future and one timer per sleep, no task (as
+    ``asyncio.wait_for`` would make), so 10,000 sleeping waits cost 10,000 small objects, not tasks."""
+
+    __slots__ = ("_waiting",)
+
+    def __init__(self) -> None:
+        self._waiting: asyncio.Future[None] | None = None
+
+    def ring(self) -> None:
+        """End the current sleep, if any."""
+        if self._waiting is not None:
+            wake(self._waiting)
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds``, or until :meth:`ring`."""
+        loop = asyncio.get_running_loop()
+        waiting = self._waiting = loop.create_future()
+        timer = loop.call_later(seconds, wake, waiting)
+        try:
+            await waiting
+        finally:
+            timer.cancel()
+            self._waiting = None
+
+
+class Watcher(Alarm):
     """One trigger's subscription to a poller: the latest result for its run.
 
     :param run_id: the run watched.
     :param poller: the poller it is subscribed to (its progress-read budget), if any.
     """
 
-    __slots__ = ("_latest", "_waiting", "poller", "run_id")
+    __slots__ = ("_latest", "poller", "run_id")
 
     def __init__(self, run_id: str, poller: ProgressBudget | None = None) -> None:
+        super().__init__()
         self.run_id = run_id
         self.poller = poller
         self._latest: PollResult | None = None
-        self._waiting: asyncio.Future[None] | None = None
 
     def may_read_progress(self) -> bool:
         """Whether this wait may spend a ListTaskInstances on a progress line now."""
@@ -52,21 +78,12 @@ class Watcher:
 
     def deliver(self, result: PollResult) -> None:
         self._latest = result  # a slow reader skips stale results: only the newest matters
-        if self._waiting is not None:
-            wake(self._waiting)
+        self.ring()
 
     async def next(self, timeout: float) -> PollResult | None:
         """The next result, or ``None`` if none came within ``timeout`` seconds."""
         if self._latest is None:
-            # one future and one timer per wait: no extra task (as asyncio.wait_for would make)
-            loop = asyncio.get_running_loop()
-            waiting = self._waiting = loop.create_future()
-            timer = loop.call_later(timeout, wake, waiting)
-            try:
-                await waiting
-            finally:
-                timer.cancel()
-                self._waiting = None
+            await self.sleep(timeout)
         result, self._latest = self._latest, None
         return result
 
