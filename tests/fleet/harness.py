@@ -243,3 +243,24 @@ def print_report(report: FleetReport) -> None:
     for label, value in rows:
         print(f"  {label:48} {value}")
     print("  problems: " + ("; ".join(report.problems) if report.problems else "none"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``scripts/fleet``: the fleet run at full size (500 waits); exit status 0 only with no problem."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="the fleet run (tests/fleet/harness.py) at full size")
+    parser.add_argument("--waits", type=int, default=500)
+    parser.add_argument("--waiter-delay", type=int, default=5)
+    parser.add_argument("--worker-concurrency", type=int, default=4, help="slots per Celery worker (2 workers)")
+    args = parser.parse_args(argv)
+    config = FleetConfig(
+        waits=args.waits, waiter_delay=args.waiter_delay, worker_concurrency=args.worker_concurrency, hang_guard=3600
+    )
+    report = run_fleet(config)
+    print_report(report)
+    return 1 if report.problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
