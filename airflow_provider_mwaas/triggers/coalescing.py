@@ -1,27 +1,16 @@
 """Coalesced polling: the triggers waiting on runs of one workflow share one ListWorkflowRuns poll.
 
-One :class:`WorkflowPoller` per (shared client, workflow ARN, ``waiter_delay``) per event loop. Every
-``waiter_delay`` seconds (fixed rate: measured from one poll's start to the next) it lists the
-workflow's runs (``MaxResults=100``, newest first), stopping as soon as every watched run has been seen
-(see :data:`EXTRA_PAGES` for when it gives up earlier), and asks GetWorkflowRun for each watched run
-the listing did not show. Each page's results go to their watchers as the page arrives: the listing's
-summary carries the state, so a run that ended is reported from the listing itself (a trigger reads
-GetWorkflowRun and ListTaskInstances only for a run that failed). So N waits on one workflow cost
-``ceil(N/100)`` requests per interval, when runs finish too, instead of N.
-
-Start-up and churn: a new poller waits until triggers stop arriving (:data:`JOIN_WINDOW`, at most
-:data:`JOIN_MAX`) so triggers (re)started together share its first poll; a trigger that starts
-watching between polls is caught up on by a listing for the new runs alone, within
-:data:`CATCH_UP_PAGES_PER_INTERVAL` pages per interval, when the next poll is more than
-:data:`CATCH_UP_AFTER` seconds away. A trigger that stops watching leaves at once and never affects
-the others; the poller ends with its last watcher. Results are handed out at most :data:`PAGE_SIZE`
-(or :data:`DELIVERY_BATCH`) at a time, so the woken triggers never hold the event loop for long.
-
-Failures: a listing that fails with a retryable error (throttling that escaped botocore's retries, 5xx,
-dropped connection) is reported to every watcher and the poller backs off (x2 per failure up to
-``error_kinds.MAX_BACKOFF_FACTOR`` x ``waiter_delay``), without fanning out GetWorkflowRun calls that would
-deepen the throttling. A listing refused for good (access denied, workflow gone) falls back to
-GetWorkflowRun for every run, so each trigger sees exactly the error the single-run path would.
+One :class:`WorkflowPoller` per (shared client, workflow ARN, ``waiter_delay``) per event loop polls at a
+fixed rate: it lists the workflow's runs (100 a page, newest first) until every watched run was seen
+(:data:`EXTRA_PAGES`), hands each page's results to their watchers as the page arrives (the summary
+carries the state, so an ended run is reported from the listing), and asks GetWorkflowRun only for
+watched runs the listing did not show. N waits cost ``ceil(N/100)`` requests per interval, also when
+the runs finish. A new poller's first poll waits for arrivals to stop (:data:`JOIN_WINDOW`, at most
+:data:`JOIN_MAX`); runs watched between polls are caught up on within
+:data:`CATCH_UP_PAGES_PER_INTERVAL`; a leaving watcher never affects the others. A retryably failed
+listing is reported to every watcher and backs the poller off (x2 up to ``MAX_BACKOFF_FACTOR``), with
+no GetWorkflowRun fan-out; a listing refused for good (access denied) falls back to GetWorkflowRun per
+run, so each trigger sees the error the single-run path would. See docs/performance.md.
 """
 
 from __future__ import annotations
