@@ -33,12 +33,10 @@ from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError, NonRetry
 
 #: ListWorkflowRuns page size (the service's maximum).
 PAGE_SIZE = 100
-#: Pages read beyond ``ceil(watched / PAGE_SIZE)`` before the remaining runs go to GetWorkflowRun
-#: (room for runs of the workflow that nobody here watches, started after the watched ones). Paging
-#: also goes on while the last page showed a watched run, or fewer pages were read than watched runs
-#: are still unseen: one more page never costs more than the GetWorkflowRun calls it may save. It
-#: stops early once the listing has gone past the creation time of every unseen run (they are not in
-#: the listing at all).
+#: Pages read beyond ``ceil(watched / PAGE_SIZE)`` before unseen runs go to GetWorkflowRun (room for newer
+#: runs nobody here watches). Paging goes on while a page shows a watched run or fewer pages were read than
+#: runs are unseen (a page never costs more than the calls it may save), and stops once the listing passed
+#: the creation time of every unseen run.
 EXTRA_PAGES = 2
 #: Hard limit on pages per poll (``PAGE_SIZE * MAX_PAGES`` newest runs).
 MAX_PAGES = 100
