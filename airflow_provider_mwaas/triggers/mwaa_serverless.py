@@ -12,6 +12,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_mwaas.triggers.coalescing import watch
 from airflow_provider_mwaas.triggers.events import RunEventsMixin
+from airflow_provider_mwaas.triggers.kill_check import task_left_deferred
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient, client_pool
 from airflow_provider_mwaas.utils import error_kinds
 from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
@@ -328,10 +329,17 @@ class WorkflowRunCompletedTrigger(RunEventsMixin, MwaaServerlessHookMixin, BaseT
     async def on_kill(self) -> None:
         """Stop the run when a user kills/fails/clears the deferred task (Airflow >= 3.3 only).
 
-        The triggerer calls this only for a user action, never when it restarts or hands the trigger
-        to another triggerer, so a restart never stops a run. Errors are logged, not raised.
+        The triggerer calls this for a user action, and (Airflow 3.3) also when another triggerer took
+        the trigger over; the run is stopped only when the task instance left ``deferred``
+        (:mod:`~.kill_check`), so neither a restart nor a move stops a run. Errors are logged, not raised.
         """
         if not self.stop_on_kill or self._ended:
+            return
+        if not await task_left_deferred(self):
+            self.log.info(
+                "Trigger moved to another triggerer (the task is still deferred): workflow run %s left running",
+                self.run_id,
+            )
             return
         from airflow_provider_mwaas.hooks.base import ON_KILL_CONFIG
 
