@@ -35,7 +35,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from triggerer_density import CONN_ID, _child_env, _cpu, _percentile, _rss_mib  # noqa: E402
+from triggerer_density import CONN_ID, _child_env, _cpu, _percentile, _rss_mib, _start_runs  # noqa: E402
 
 SECONDS_PER_STATE = 1.0  # a released run ends this long after its release
 
@@ -252,25 +251,11 @@ def _worker_child(url: str, arn: str, run_ids: list[str], args: argparse.Namespa
 # -- the parent ------------------------------------------------------------------------------------------
 
 
-def _start_runs(url: str, control: Any, arn: str, count: int) -> list[str]:
-    """``count`` new runs of ``arn``, held RUNNING (started from 8 threads; three listings advance them)."""
-    import boto3
-
+def _held_runs(url: str, control: Any, arn: str, count: int) -> list[str]:
+    """``count`` new runs of ``arn``, held RUNNING (started from 8 threads)."""
     control.configure_transitions(mode="call")
     control.hold(workflow_arn=arn)
-    client = boto3.client(
-        "mwaa-serverless",
-        region_name="us-east-1",
-        endpoint_url=url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    with ThreadPoolExecutor(8) as pool:
-        run_ids = list(pool.map(lambda _: str(client.start_workflow_run(WorkflowArn=arn)["RunId"]), range(count)))
-    for _ in range(3):
-        for _page in client.get_paginator("list_workflow_runs").paginate(WorkflowArn=arn):
-            pass
-    return run_ids
+    return _start_runs(url, arn, count, threads=8)
 
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -286,7 +271,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         for design, n in plan:
             arn = server.control.create_workflow(name=f"scale-{design}-{n}")
             runs_file = Path(home) / "runs.json"
-            runs_file.write_text(json.dumps(_start_runs(server.url, server.control, arn, n)))
+            runs_file.write_text(json.dumps(_held_runs(server.url, server.control, arn, n)))
             command = [sys.executable, __file__, "--child", design, server.url, arn, str(runs_file)]
             command += ["--delay", str(args.delay), "--window", str(args.window), "--groups", str(args.groups)]
             command += ["--failed", str(args.failed)]

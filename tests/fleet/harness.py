@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import signal
-import sqlite3
 import tempfile
 import time
 from collections import Counter
@@ -24,6 +23,7 @@ from typing import Any
 
 from tests.e2e.airflow_stack import AirflowStack
 from tests.fleet.redis_server import redis_server
+from tests.soak.harness import _Db as SoakDb
 
 DAG_FILE = Path(__file__).resolve().parent / "dags" / "mwaas_fleet_dag.py"
 DAG_ID = "mwaas_fleet"
@@ -68,26 +68,8 @@ class FleetReport:
     problems: list[str] = field(default_factory=list)
 
 
-class _Db:
-    """Read-only queries on the stack's SQLite metadata DB (retrying while a writer holds it)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        for attempt in range(10):
-            try:
-                conn = sqlite3.connect(self.path, timeout=30)
-                try:
-                    conn.execute("PRAGMA query_only = ON")
-                    return list(conn.execute(sql, params))
-                finally:
-                    conn.close()
-            except sqlite3.OperationalError:
-                if attempt == 9:
-                    raise
-                time.sleep(1)
-        return []
+class _Db(SoakDb):
+    """Read-only queries on the stack's SQLite metadata DB (the soak's, retrying while a writer holds it)."""
 
     def states(self) -> dict[int, str | None]:
         rows = self.rows("SELECT map_index, state FROM task_instance WHERE dag_id = ? AND task_id = ?", DAG_ID, TASK_ID)
