@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from airflow_provider_mwaas.utils.workflow_definition import read_definition
+from airflow_provider_mwaas.service.workflow_definition import read_definition
 from tests.airflow_runs import run_dag
 
 EXAMPLE_DAGS = Path(__file__).resolve().parent.parent / "example_dags"

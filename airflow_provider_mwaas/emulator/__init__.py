@@ -7,7 +7,7 @@
   in-process or over HTTP.
 
 Names load lazily (moto is imported only when used); the model-driven request validation lives in
-:mod:`airflow_provider_mwaas.utils.service_model`, shared with the hook. Loading
+:mod:`airflow_provider_mwaas.service.constraints`, shared with the hook. Loading
 :func:`mock_mwaa_serverless` (or anything from :mod:`.registration`) registers the service with moto.
 See ``docs/emulator.md``.
 """

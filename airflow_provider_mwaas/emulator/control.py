@@ -42,6 +42,10 @@ class EmulatorControl:
     def __repr__(self) -> str:
         return f"EmulatorControl(endpoint_url={self.endpoint_url!r})"
 
+    def _forward(self, method: str, arguments: dict[str, Any]) -> Any:
+        """Call ``method`` with a public method's own arguments (its ``locals()`` on entry, ``self`` left out)."""
+        return self._call(method, **{name: value for name, value in arguments.items() if name != "self"})
+
     def _call(self, method: str, **kwargs: Any) -> Any:
         if self._local is not None:
             return getattr(self._local, method)(**kwargs)
@@ -125,15 +129,7 @@ class EmulatorControl:
         :param count: number of future runs; ``None`` = all of them.
         :param run_id: script one existing in-flight run instead.
         """
-        result: dict[str, Any] = self._call(
-            "script_outcome",
-            workflow_arn=workflow_arn,
-            status=status,
-            error_message=error_message,
-            failed_tasks=failed_tasks,
-            count=count,
-            run_id=run_id,
-        )
+        result: dict[str, Any] = self._forward("script_outcome", locals())
         return result
 
     def hold(self, workflow_arn: str | None = None, run_id: str | None = None) -> dict[str, Any]:
@@ -172,17 +168,7 @@ class EmulatorControl:
         :param seed: RNG seed; the same seed and requests give the same faults.
         :param retry_after_seconds: ``RetryAfterSeconds`` of injected errors.
         """
-        result: dict[str, Any] = self._call(
-            "set_faults",
-            throttle=throttle,
-            internal_error=internal_error,
-            latency=latency,
-            latency_seconds=latency_seconds,
-            drop=drop,
-            operations=operations,
-            seed=seed,
-            retry_after_seconds=retry_after_seconds,
-        )
+        result: dict[str, Any] = self._forward("set_faults", locals())
         return result
 
     def script_refusal(

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from airflow_provider_mwaas.utils.service_model import operation_names
+from airflow_provider_mwaas.service.model import operation_names
 
 from .control import CONTROL_PREFIX
 from .control_local import LocalControl

@@ -11,7 +11,7 @@ from typing import Any
 
 from moto.utilities.utils import get_partition
 
-from airflow_provider_mwaas.utils.service_model import validate_input
+from airflow_provider_mwaas.service.constraints import validate_input
 
 from . import registration  # noqa: F401 - in-process control implies the service is registered
 from .definitions import default_definition
@@ -155,38 +155,18 @@ class LocalControl:
                 released.append(run.run_id)
         return {"Released": released}
 
-    def set_faults(
-        self,
-        throttle: float = 0.0,
-        internal_error: float = 0.0,
-        latency: float = 0.0,
-        latency_seconds: float = 0.5,
-        drop: float = 0.0,
-        operations: list[str] | None = None,
-        seed: int | None = 0,
-        retry_after_seconds: int = 1,
-    ) -> dict[str, Any]:
-        """Inject faults into a fraction of requests; see :class:`~.faults.FaultConfig`.
+    def set_faults(self, **settings: Any) -> dict[str, Any]:
+        """Inject faults into a fraction of requests: ``settings`` are :class:`~.faults.FaultConfig`'s fields
+        (documented on :meth:`~.control.EmulatorControl.set_faults`); the others keep their defaults.
 
         :raises ValueError: a fraction outside 0..1, or an operation the model does not have.
+        :raises TypeError: a setting FaultConfig does not have.
         """
-        from airflow_provider_mwaas.utils.service_model import operation_names
-
-        if operations is not None:
-            unknown = set(operations) - set(operation_names())
-            if unknown:
-                raise ValueError(f"Unknown operations: {sorted(unknown)}")
-        config = FaultConfig(
-            float(throttle),
-            float(internal_error),
-            float(latency),
-            float(latency_seconds),
-            float(drop),
-            frozenset(operations) if operations is not None else None,
-            seed,
-            int(retry_after_seconds),
-        )
-        STATE.faults.configure(config)
+        unknown = settings.keys() - _FAULT_SETTINGS.keys()
+        if unknown:
+            raise TypeError(f"set_faults() got unexpected keyword arguments {sorted(unknown)}")
+        _check_operations(settings.get("operations"))
+        STATE.faults.configure(FaultConfig(**{name: _FAULT_SETTINGS[name](value) for name, value in settings.items()}))
         return self.faults()
 
     def script_refusal(
@@ -196,14 +176,9 @@ class LocalControl:
 
         :raises ValueError: an unknown code or operation, or a count below 1.
         """
-        from airflow_provider_mwaas.utils.service_model import operation_names
-
         from .faults import ScriptedRefusal
 
-        if operations is not None:
-            unknown = set(operations) - set(operation_names())
-            if unknown:
-                raise ValueError(f"Unknown operations: {sorted(unknown)}")
+        _check_operations(operations)
         refusal = ScriptedRefusal(str(code), frozenset(operations) if operations is not None else None, count, message)
         STATE.refusals.add(refusal)
         return {"code": refusal.code, "operations": operations, "count": count}
@@ -298,3 +273,26 @@ class LocalControl:
             if workflow_arn in backend.workflows:  # type: ignore[attr-defined]
                 return
         raise LookupError(f"No workflow {workflow_arn}")
+
+
+#: FaultConfig's fields, each with the conversion a JSON (HTTP) or Python value gets.
+_FAULT_SETTINGS: dict[str, Any] = {
+    "throttle": float,
+    "internal_error": float,
+    "latency": float,
+    "latency_seconds": float,
+    "drop": float,
+    "operations": lambda operations: frozenset(operations) if operations is not None else None,
+    "seed": lambda seed: seed,
+    "retry_after_seconds": int,
+}
+
+
+def _check_operations(operations: list[str] | None) -> None:
+    """Refuse operation names the installed model does not have (``None`` = all operations)."""
+    from airflow_provider_mwaas.service.model import operation_names
+
+    if operations is not None:
+        unknown = set(operations) - set(operation_names())
+        if unknown:
+            raise ValueError(f"Unknown operations: {sorted(unknown)}")

@@ -1,13 +1,13 @@
 """Workflow definitions as the emulator uses them: the YAML DAG a workflow points at, as ordered tasks.
 
-The reading itself lives in :mod:`airflow_provider_mwaas.utils.workflow_definition`, shared with the
+The reading itself lives in :mod:`airflow_provider_mwaas.service.workflow_definition`, shared with the
 deploy operator (which checks a definition before uploading it) so that both refuse the same documents.
 This module adds what only the emulator needs: the default three-task definition.
 """
 
 from __future__ import annotations
 
-from airflow_provider_mwaas.utils.workflow_definition import (
+from airflow_provider_mwaas.service.workflow_definition import (
     DefinitionError,
     TaskSpec,
     WorkflowDefinition,

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from moto.core.exceptions import ServiceException
 
-from airflow_provider_mwaas.utils.service_model import (
+from airflow_provider_mwaas.service.constraints import FieldError, summarize
+from airflow_provider_mwaas.service.model import (
     REASON_CANNOT_PARSE,
     REASON_FIELD_VALIDATION_FAILED,
     REASON_OTHER,
     REASON_UNKNOWN_OPERATION,
-    FieldError,
-    summarize,
 )
 
 #: The service code throttling and quota errors report.

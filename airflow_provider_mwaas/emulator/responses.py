@@ -26,12 +26,8 @@ from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 from moto.core.utils import camelcase_to_underscores
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 
-from airflow_provider_mwaas.utils.service_model import (
-    REASON_OTHER,
-    fault_error_codes,
-    is_known_operation,
-    validate_input,
-)
+from airflow_provider_mwaas.service.constraints import validate_input
+from airflow_provider_mwaas.service.model import REASON_OTHER, fault_error_codes, is_known_operation
 
 from .exceptions import InternalServerException, ThrottlingException, ValidationException, auth_refusal, refusal
 from .models import MWAAServerlessBackend, mwaaserverless_backends

@@ -9,7 +9,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from airflow_provider_mwaas.hooks.base import MwaaServerlessBaseHook, _snake, translate_client_error
-from airflow_provider_mwaas.utils.validation import check_run_id
+from airflow_provider_mwaas.params.validation import check_run_id
 
 
 class AsyncCallsMixin(MwaaServerlessBaseHook):
@@ -24,16 +24,20 @@ class AsyncCallsMixin(MwaaServerlessBaseHook):
 
         Usage: ``async with hook.async_client() as client: await hook.get_workflow_run_async(client, ...)``.
         The client carries the hook's region, ``verify``, endpoint and botocore config (retries included).
+        Built the one way every async client is: :meth:`async_client_creator` in a worker thread
+        (connection, STS), then :meth:`open_async_client` on the loop.
         """
+        import asyncio
         import contextlib
 
         @contextlib.asynccontextmanager
         async def _client() -> Any:
-            creator = await self.get_async_conn()  # sync parts (connection, STS) run in a worker thread
-            async with creator as client:
-                self._offload_sync_credential_refresh(client)
-                _parse_timestamps_fast(client)
+            creator = await asyncio.to_thread(self.async_client_creator)
+            client = await self.open_async_client(creator)
+            try:
                 yield client
+            finally:
+                await creator.__aexit__(None, None, None)
 
         return _client()
 

@@ -18,8 +18,8 @@ from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionW
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from airflow_provider_mwaas.utils import run_states
-from airflow_provider_mwaas.utils.errors import InvalidParameterError, MwaaServerlessApiError, NonRetryableApiError
+from airflow_provider_mwaas.errors import InvalidParameterError, MwaaServerlessApiError, NonRetryableApiError
+from airflow_provider_mwaas.service import run_states
 from airflow_provider_mwaas.version_compat import AirflowNotFoundException
 
 #: botocore retry policy used when neither the hook's ``config``, the connection's ``config_kwargs``

@@ -8,9 +8,9 @@ from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionW
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from airflow_provider_mwaas.errors import InvalidParameterError
 from airflow_provider_mwaas.hooks.base import MwaaServerlessBaseHook
-from airflow_provider_mwaas.utils.error_kinds import EXPIRED_CREDENTIAL_CODES, INVALID_CREDENTIAL_CODES
-from airflow_provider_mwaas.utils.errors import InvalidParameterError
+from airflow_provider_mwaas.service.error_kinds import EXPIRED_CREDENTIAL_CODES, INVALID_CREDENTIAL_CODES
 
 #: A workflow name the permission probes use: valid for the model, never created by anyone.
 PROBE_WORKFLOW = "mwaas-permission-probe-0000000000"

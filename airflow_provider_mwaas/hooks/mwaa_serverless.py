@@ -7,14 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from airflow_provider_mwaas.errors import InvalidParameterError, WorkflowRunWaitTimeoutError
 from airflow_provider_mwaas.hooks.async_calls import AsyncCallsMixin
 from airflow_provider_mwaas.hooks.base import DEFAULT_RETRIES, MwaaServerlessBaseHook, translate_client_error
 from airflow_provider_mwaas.hooks.connection_test import ConnectionTestMixin
 from airflow_provider_mwaas.hooks.workflows import WorkflowCallsMixin
-from airflow_provider_mwaas.utils.diagnostics import run_error_message, run_state
-from airflow_provider_mwaas.utils.errors import InvalidParameterError, WorkflowRunWaitTimeoutError
-from airflow_provider_mwaas.utils.run_watch import RunWatch
-from airflow_provider_mwaas.utils.validation import check_run_id, check_start_request
+from airflow_provider_mwaas.params.validation import check_run_id, check_start_request
+from airflow_provider_mwaas.watch.diagnostics import run_error_message, run_state
+from airflow_provider_mwaas.watch.run_watch import RunWatch
 
 
 class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixin, MwaaServerlessBaseHook):
@@ -25,7 +25,7 @@ class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixi
     Throttling and 5xx errors are retried by botocore's retry modes, configurable through the
     connection's ``config_kwargs`` (e.g. ``{"retries": {"mode": "adaptive", "max_attempts": 20}}``).
     Run states (``IN_FLIGHT_STATES``, ``SUCCESS_STATES``, ``FAILURE_STATES``, ``TERMINAL_STATES``) are
-    those of :mod:`airflow_provider_mwaas.utils.run_states`.
+    those of :mod:`airflow_provider_mwaas.service.run_states`.
     """
 
     @classmethod

@@ -13,7 +13,7 @@ class WorkflowCallsMixin(MwaaServerlessBaseHook):
     # CreateWorkflow, UpdateWorkflow, GetWorkflow, DeleteWorkflow, ListWorkflows, ListWorkflowVersions.
     # Each request is checked whole against the service model first (InvalidParameterError naming the
     # parameter), then sent through call()/_iterate(), so errors translate as for the run calls.
-    # ``settings`` are the optional members by their Python names (utils.workflow_params.WORKFLOW_MEMBERS):
+    # ``settings`` are the optional members by their Python names (deploy.workflow_params.WORKFLOW_MEMBERS):
     # description, engine_version, trigger_mode, logging_configuration, network_configuration, and on
     # create also encryption_configuration, tags, client_token.
 
@@ -27,16 +27,8 @@ class WorkflowCallsMixin(MwaaServerlessBaseHook):
         :param role_arn: the IAM role the workflow's tasks run as.
         :return: ``WorkflowArn``, ``WorkflowVersion``, ``CreatedAt``, ``Warnings``...
         """
-        from airflow_provider_mwaas.utils.workflow_params import workflow_request
-
-        request = workflow_request(
-            "CreateWorkflow",
-            workflow_name=name,
-            definition_s3_location=definition_s3_location,
-            role_arn=role_arn,
-            **settings,
-        )
-        return self.call("CreateWorkflow", **request)
+        params = {"workflow_name": name, "role_arn": role_arn, **settings}
+        return self._checked_call("CreateWorkflow", definition_s3_location=definition_s3_location, **params)
 
     def update_workflow(
         self, workflow_arn: str, definition_s3_location: dict[str, Any], role_arn: str, **settings: Any
@@ -45,27 +37,25 @@ class WorkflowCallsMixin(MwaaServerlessBaseHook):
 
         :return: ``WorkflowArn``, ``WorkflowVersion`` (the new one), ``ModifiedAt``, ``Warnings``.
         """
-        from airflow_provider_mwaas.utils.workflow_params import workflow_request
+        params = {"workflow_arn": workflow_arn, "role_arn": role_arn, **settings}
+        return self._checked_call("UpdateWorkflow", definition_s3_location=definition_s3_location, **params)
 
-        request = workflow_request(
-            "UpdateWorkflow",
-            workflow_arn=workflow_arn,
-            definition_s3_location=definition_s3_location,
-            role_arn=role_arn,
-            **settings,
-        )
-        return self.call("UpdateWorkflow", **request)
+    def _checked_call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """``operation`` with the request built from Python ``params`` and checked against the model first."""
+        from airflow_provider_mwaas.deploy.workflow_params import workflow_request
+
+        return self.call(operation, **workflow_request(operation, **params))
 
     def get_workflow(self, workflow_arn: str, workflow_version: str | None = None) -> dict[str, Any]:
         """GetWorkflow: the latest version's settings, or those of ``workflow_version``."""
-        from airflow_provider_mwaas.utils.workflow_params import workflow_request
+        from airflow_provider_mwaas.deploy.workflow_params import workflow_request
 
         request = workflow_request("GetWorkflow", workflow_arn=workflow_arn, workflow_version=workflow_version)
         return self.call("GetWorkflow", **request)
 
     def delete_workflow(self, workflow_arn: str, workflow_version: str | None = None) -> dict[str, Any]:
         """DeleteWorkflow: one version, or (``workflow_version=None``) the workflow and all its versions."""
-        from airflow_provider_mwaas.utils.workflow_params import workflow_request
+        from airflow_provider_mwaas.deploy.workflow_params import workflow_request
 
         request = workflow_request("DeleteWorkflow", workflow_arn=workflow_arn, workflow_version=workflow_version)
         return self.call("DeleteWorkflow", **request)
@@ -76,14 +66,14 @@ class WorkflowCallsMixin(MwaaServerlessBaseHook):
 
     def find_workflow(self, name: str) -> dict[str, Any] | None:
         """The ``WorkflowSummary`` of the workflow named ``name``, or ``None`` (pages read only as far as needed)."""
-        from airflow_provider_mwaas.utils.validation import check_model_member
+        from airflow_provider_mwaas.params.validation import check_model_member
 
         check_model_member("workflow_name", "CreateWorkflow", "Name", name, required=True)
         return next((w for w in self._iterate("ListWorkflows", "Workflows") if w.get("Name") == name), None)
 
     def list_workflow_versions(self, workflow_arn: str) -> list[dict[str, Any]]:
         """Every version of a workflow (``WorkflowVersionSummary``, all pages)."""
-        from airflow_provider_mwaas.utils.workflow_params import workflow_request
+        from airflow_provider_mwaas.deploy.workflow_params import workflow_request
 
         request = workflow_request("ListWorkflowVersions", workflow_arn=workflow_arn)
         return self._paginate("ListWorkflowVersions", "WorkflowVersions", **request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
+from airflow_provider_mwaas.hooks.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
 from airflow_provider_mwaas.version_compat import BaseOperator
 
 
@@ -13,7 +13,7 @@ class MwaaServerlessBaseOperator(MwaaServerlessHookMixin, BaseOperator):
 
     They sit in this ``BaseOperator`` subclass's own signature so that Airflow applies them from
     ``default_args`` (e.g. one ``aws_conn_id`` for a whole DAG). Subclasses add them to
-    ``template_fields`` with :func:`~airflow_provider_mwaas.utils.aws_params.aws_template_fields`.
+    ``template_fields`` with :func:`~airflow_provider_mwaas.hooks.aws_params.aws_template_fields`.
 
     :param aws_conn_id: the Airflow connection (``aws`` or ``mwaa_serverless`` type); ``None`` uses
         boto3's default credential chain. (templated)

@@ -8,39 +8,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_mwaas.hooks.aws_params import aws_template_fields
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
-from airflow_provider_mwaas.utils.aws_params import aws_template_fields
-from airflow_provider_mwaas.utils.client_token import attempt_of, derive_client_token
-from airflow_provider_mwaas.utils.diagnostics import run_state
-from airflow_provider_mwaas.utils.errors import WorkflowRunTokenError
-from airflow_provider_mwaas.utils.masking import check_sensitive_override_keys, mask_override_parameters
-from airflow_provider_mwaas.utils.run_states import ATTACHABLE_STATES, SUCCESS_STATES, TERMINAL_STATES
-from airflow_provider_mwaas.utils.validation import check_arn_region, check_positive_int, check_start_request
+from airflow_provider_mwaas.operators.stop_workflow_run import StopWorkflowRunOperator  # the public path of both
+from airflow_provider_mwaas.operators.token_rule import CONFLICT, MAX_EXTRA_GENERATIONS, TokenRuleMixin
+from airflow_provider_mwaas.params.masking import check_sensitive_override_keys, mask_override_parameters
+from airflow_provider_mwaas.params.validation import check_arn_region, check_positive_int, check_start_request
+from airflow_provider_mwaas.service.run_states import SUCCESS_STATES
 from airflow_provider_mwaas.version_compat import AIRFLOW_VERSION, DEFERRED_ON_KILL_SUPPORTED, asset_types, conf
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_mwaas.utils.run_watch import RunWatch
-
-#: Generations a retry may go past its earlier tries' (each conflict or unnamed run costs one) before
-#: giving up: only reachable when the attempt arithmetic is off (``retries`` edited mid-attempt).
-MAX_EXTRA_GENERATIONS = 8
-#: ``_start_or_find``'s status for a run found through a ConflictException (an earlier try's).
-CONFLICT = "CONFLICT"
-
+    from airflow_provider_mwaas.watch.run_watch import RunWatch
 
 def _default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
-class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
+class StartWorkflowRunOperator(TokenRuleMixin, MwaaServerlessBaseOperator):
     """Start an MWAA Serverless workflow run exactly once per task try-generation, and wait for it.
 
     The ClientToken is derived from (dag_id, task_id, run_id, map_index), so a retry whose earlier run
     is still in flight re-attaches to it instead of starting another; after a terminal run, the next
     try starts a fresh run (see README, "The token rule").
+
+    AWS connection parameters (``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, all
+    templated) are :class:`~airflow_provider_mwaas.operators.base.MwaaServerlessBaseOperator`'s.
 
     :param workflow_arn: ARN of the workflow to run. (templated)
     :param workflow_version: version to run; the latest when ``None``. (templated)
@@ -60,10 +55,6 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
     :param deferrable: wait in the triggerer instead of on the worker (default
         ``[operators] default_deferrable``).
     :param stop_on_kill: stop the run when the task is killed or marked failed while waiting.
-    :param aws_conn_id: Airflow connection id (``aws`` or ``mwaa_serverless`` type). (templated)
-    :param region_name: AWS region, overriding the connection's. (templated)
-    :param verify: TLS verification, overriding the connection's. (templated)
-    :param botocore_config: ``botocore.config.Config`` arguments as a dict. (templated)
     """
 
     template_fields: Sequence[str] = aws_template_fields(
@@ -145,7 +136,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         ti.xcom_push(key="client_token", value=token)
         self._persist_link(context, run_id)
 
-        from airflow_provider_mwaas.utils.run_watch import RunWatch
+        from airflow_provider_mwaas.watch.run_watch import RunWatch
 
         watch = RunWatch(self.workflow_arn, run_id)
         if run is not None and state in SUCCESS_STATES:
@@ -167,104 +158,9 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         )
         return self._finish(context, run_id, run, watch)
 
-    def _start_or_attach(
-        self, context: Context, override_parameters: dict[str, Any] | None
-    ) -> tuple[str, str, dict[str, Any] | None, str]:
-        """Start the run for this try, or take over the one an earlier try of this attempt left.
-
-        The first try since the last clear starts generation 0 of a token no earlier attempt used,
-        whatever the service remembers of older tokens. A retry asks for generation ``g`` = 0, 1, ...
-        and reads the run it gets: STARTING/QUEUED/RUNNING -> re-attach; SUCCESS -> adopt (no new run);
-        FAILED/TIMEOUT/STOPPED/STOPPING -> on to ``g + 1``. Each earlier try used at most one generation,
-        so generation ``earlier_tries`` is always this try's own. A ConflictException (this try rendered
-        other parameters than the try that used the token) names the earlier run, which the same rules
-        then judge. See README, "The token rule", and docs/guarantees.md for the service behaviour relied on.
-
-        :return: (run id, client token, the run as GetWorkflowRun returned it when an earlier try's run
-            was taken over or ``None``, its state).
-        """
-        if self.client_token is not None:
-            response = self._start(self.client_token, override_parameters)
-            self.log.info("Run %s started (or re-attached) with the explicit client_token", response["RunId"])
-            return response["RunId"], self.client_token, None, str(response.get("Status", "UNKNOWN"))
-
-        ti = context["ti"]
-        attempt = attempt_of(ti)
-        if attempt.first_try > 1 and attempt.earlier_tries == 0:
-            self.log.info("Try %d is the first since the task was cleared: a new run", attempt.try_number)
-        for generation in range(attempt.earlier_tries + MAX_EXTRA_GENERATIONS + 1):
-            token = derive_client_token(ti.dag_id, ti.task_id, ti.run_id, ti.map_index, generation, attempt.first_try)
-            run_id, start_status, run = self._start_or_find(token, override_parameters)
-            if run_id is None:  # an earlier try's run the service would not name: a duplicate is possible
-                continue
-            if generation >= attempt.earlier_tries and start_status != CONFLICT:
-                # No earlier try of this attempt can have used this generation: the run is this try's own.
-                self.log.info("Started workflow run %s (token generation %d)", run_id, generation)
-                return run_id, token, None, start_status
-            run = run or self.hook.get_workflow_run(self.workflow_arn, run_id)
-            state = run_state(run)
-            if state in ATTACHABLE_STATES or state in SUCCESS_STATES:
-                verb = "Adopting" if state in SUCCESS_STATES else "Re-attaching to"
-                self.log.info("%s run %s of generation %d: %s", verb, run_id, generation, state)
-                return run_id, token, run, state
-            self.log.info("Run %s of generation %d is %s and cannot succeed: moving on", run_id, generation, state)
-        raise WorkflowRunTokenError(
-            f"Try {attempt.try_number} found no free token generation after {generation + 1}: every one was "
-            "used by a run that cannot succeed (did the task's retries change since it was last cleared?). "
-            "Clear the task to start a new attempt, or pass client_token."
-        )
-
-    def _start_or_find(
-        self, token: str, override_parameters: dict[str, Any] | None
-    ) -> tuple[str | None, str, dict[str, Any] | None]:
-        """StartWorkflowRun with ``token``: (run id, Status, ``None``); on ConflictException the run the
-        service names, if any: (its id, :data:`CONFLICT`, its GetWorkflowRun response)."""
-        from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError
-
-        try:
-            response = self._start(token, override_parameters)
-            return str(response["RunId"]), str(response.get("Status", "UNKNOWN")), None
-        except MwaaServerlessApiError as err:
-            if err.code != "ConflictException":
-                raise
-            named = self._conflicting_run(err)
-            if named is None:
-                self.log.warning(
-                    "Token %s was used by an earlier try with other parameters and the service did not say "
-                    "which run it started: if that run is still in flight, the next generation starts a "
-                    "second one (see docs/guarantees.md)",
-                    token,
-                )
-            else:
-                self.log.info(
-                    "Token %s was used by an earlier try with other parameters: run %s", token, named["RunId"]
-                )
-                return str(named["RunId"]), CONFLICT, named
-            return None, CONFLICT, None
-
-    def _conflicting_run(self, err: Any) -> dict[str, Any] | None:
-        """GetWorkflowRun of the run a ConflictException names in ``ResourceId``, if the service knows it."""
-        from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError
-
-        resource_id = err.details.get("ResourceId")
-        if not isinstance(resource_id, str) or not resource_id:
-            return None
-        try:
-            return self.hook.get_workflow_run(self.workflow_arn, resource_id)
-        except (MwaaServerlessApiError, ValueError):
-            return None
-
-    def _start(self, token: str, override_parameters: dict[str, Any] | None) -> dict[str, Any]:
-        return self.hook.start_workflow_run(
-            self.workflow_arn,
-            client_token=token,
-            override_parameters=override_parameters,
-            workflow_version=self.workflow_version,
-        )
-
     def _defer(self, context: Context, run_id: str, waiter_delay: int, waiter_max_attempts: int) -> None:
         from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
-        from airflow_provider_mwaas.utils.deadlines import wait_deadlines
+        from airflow_provider_mwaas.watch.deadlines import wait_deadlines
 
         deadlines = wait_deadlines(self, context, waiter_delay, waiter_max_attempts)
         if self.stop_on_kill and not DEFERRED_ON_KILL_SUPPORTED:
@@ -295,7 +191,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
 
         :param run_id: the run this task deferred on (passed by :meth:`defer`), checked against the event.
         """
-        from airflow_provider_mwaas.utils.trigger_events import handle_workflow_run_event
+        from airflow_provider_mwaas.triggers.trigger_events import handle_workflow_run_event
 
         if run_id is None:  # deferred by an older release that did not pass it
             run_id = str((event or {}).get("run_id"))
@@ -307,7 +203,7 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
     def _finish(self, context: Context, run_id: str, run: dict[str, Any], watch: RunWatch) -> str:
         context["ti"].xcom_push(key="status", value=watch.state)
         if watch.failure is not None:
-            from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError
+            from airflow_provider_mwaas.errors import WorkflowRunFailedError
 
             self.log.error("%s", watch.failure.description)
             raise WorkflowRunFailedError(watch.failure.description)
@@ -360,54 +256,4 @@ class StartWorkflowRunOperator(MwaaServerlessBaseOperator):
         except Exception:
             self.log.exception("Could not stop workflow run %s; it may still be running", self._run_id)
 
-
-class StopWorkflowRunOperator(MwaaServerlessBaseOperator):
-    """Stop an MWAA Serverless workflow run (a no-op for a run that already ended).
-
-    :param workflow_arn: ARN of the workflow. (templated)
-    :param run_id: the run to stop, e.g. ``{{ ti.xcom_pull('start') }}``. (templated)
-    :param wait_for_completion: wait until the run reaches a terminal state.
-    :param waiter_delay: seconds between polls.
-    :param waiter_max_attempts: polls before giving up.
-    """
-
-    template_fields: Sequence[str] = aws_template_fields("workflow_arn", "run_id")
-
-    def __init__(
-        self,
-        *,
-        workflow_arn: str,
-        run_id: str,
-        wait_for_completion: bool = True,
-        waiter_delay: int = 10,
-        waiter_max_attempts: int = 60,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.workflow_arn = workflow_arn
-        self.run_id = run_id
-        self.wait_for_completion = wait_for_completion
-        self.waiter_delay = waiter_delay
-        self.waiter_max_attempts = waiter_max_attempts
-
-    def execute(self, context: Context) -> str:
-        from airflow_provider_mwaas.utils.validation import check_run_id
-
-        check_start_request(self.workflow_arn, None, None, None)
-        check_run_id(self.run_id)
-        state = run_state(self.hook.get_workflow_run(self.workflow_arn, self.run_id))
-        if state in TERMINAL_STATES:
-            self.log.info("Workflow run %s already ended in %s: nothing to stop", self.run_id, state)
-            return state
-        state = str(self.hook.stop_workflow_run(self.workflow_arn, self.run_id).get("Status", state))
-        self.log.info("Asked to stop workflow run %s: %s", self.run_id, state)
-        if self.wait_for_completion:
-            run = self.hook.wait_for_workflow_run(
-                self.workflow_arn,
-                self.run_id,
-                waiter_delay=check_positive_int("waiter_delay", self.waiter_delay, minimum=0),
-                waiter_max_attempts=check_positive_int("waiter_max_attempts", self.waiter_max_attempts),
-                log=self.log.info,
-            )
-            state = run_state(run)
-        return state
+__all__ = ["CONFLICT", "MAX_EXTRA_GENERATIONS", "StartWorkflowRunOperator", "StopWorkflowRunOperator"]

@@ -10,48 +10,31 @@ Importing this module is cheap: no boto3, botocore, amazon hook module or PyYAML
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
-from airflow_provider_mwaas.utils.aws_params import aws_template_fields
-from airflow_provider_mwaas.utils.definition_store import (
+from airflow_provider_mwaas.deploy.definition_store import (
     DEFAULT_PREFIX,
-    check_bucket,
-    check_prefix,
     content_key,
-    parse_s3_location,
     s3_uri,
 )
-from airflow_provider_mwaas.utils.errors import InvalidParameterError, MwaaServerlessApiError
-from airflow_provider_mwaas.utils.validation import check_model_member
-from airflow_provider_mwaas.utils.workflow_params import UPDATABLE_MEMBERS, workflow_request
+from airflow_provider_mwaas.deploy.workflow_params import UPDATABLE_MEMBERS, as_params, changed_members, normalise
+from airflow_provider_mwaas.errors import InvalidWorkflowDefinitionError, MwaaServerlessApiError
+from airflow_provider_mwaas.hooks.aws_params import aws_template_fields
+from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
+from airflow_provider_mwaas.operators.delete_workflow import DeleteWorkflowOperator  # the public path of both
+from airflow_provider_mwaas.operators.deploy_inputs import DeployInputsMixin
 from airflow_provider_mwaas.version_compat import AirflowException, AirflowFailException
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_mwaas.utils.workflow_definition import WorkflowDefinition
+    from airflow_provider_mwaas.service.workflow_definition import WorkflowDefinition
 
 #: What ``deployment`` (XCom) says the deploy did.
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
 
-class InvalidWorkflowDefinitionError(InvalidParameterError):
-    """The definition does not parse or names no tasks; refused before any MWAA Serverless request.
-
-    :param line: 1-based line of the problem (``None`` when the problem is not on one line).
-    :param reason: what is wrong.
-    """
-
-    def __init__(self, field: str, value: Any, reason: str, line: int | None, column: int | None, where: str):
-        self.line = line
-        self.column = column
-        self.reason = reason
-        super().__init__(field, value, f"a YAML workflow definition that parses and names its tasks; {where}")
-
-
-class DeployWorkflowOperator(MwaaServerlessBaseOperator):
+class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
     """Create or update an MWAA Serverless workflow from a YAML definition, only when something changed.
 
     1. Every input is checked (against the service model where it has a rule) and the definition is
@@ -74,6 +57,9 @@ class DeployWorkflowOperator(MwaaServerlessBaseOperator):
     ``StartWorkflowRunOperator(workflow_arn=deploy.output["workflow_arn"],
     workflow_version=deploy.output["workflow_version"])``.
 
+    AWS connection parameters (``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, all
+    templated) are :class:`~airflow_provider_mwaas.operators.base.MwaaServerlessBaseOperator`'s.
+
     :param workflow_name: the workflow's name, unique per account and region. (templated)
     :param role_arn: IAM role the workflow's tasks run as. (templated)
     :param definition_file: local path of the YAML definition; a relative path is resolved against the
@@ -91,10 +77,6 @@ class DeployWorkflowOperator(MwaaServerlessBaseOperator):
     :param encryption_configuration: ``{"Type": "AWS_MANAGED_KEY"|"CUSTOMER_MANAGED_KEY", "KmsKeyId"?}``;
         create only. (templated)
     :param tags: tags of a new workflow; create only. (templated)
-    :param aws_conn_id: Airflow connection id, used for MWAA Serverless and S3. (templated)
-    :param region_name: AWS region, overriding the connection's. (templated)
-    :param verify: TLS verification, overriding the connection's. (templated)
-    :param botocore_config: ``botocore.config.Config`` arguments as a dict. (templated)
     """
 
     template_fields: Sequence[str] = aws_template_fields(
@@ -192,7 +174,7 @@ class DeployWorkflowOperator(MwaaServerlessBaseOperator):
         self.log.info("Workflow %s differs in %s: updating (a new version)", arn, ", ".join(changed))
         self._upload(definition, location)
         carried = {m: live[m] for m in UPDATABLE_MEMBERS if m not in desired and live.get(m) is not None}
-        response = self.hook.update_workflow(arn, **_as_params({**carried, **desired}))
+        response = self.hook.update_workflow(arn, **as_params({**carried, **desired}))
         _log_warnings(self.log, response)
         return self._done(context, arn, response["WorkflowVersion"], UPDATED, location)
 
@@ -200,7 +182,7 @@ class DeployWorkflowOperator(MwaaServerlessBaseOperator):
         """CreateWorkflow; ``None`` when the service says the name was taken meanwhile."""
         self._upload(definition, desired["DefinitionS3Location"])
         create_only = {"EncryptionConfiguration": self.encryption_configuration, "Tags": self.tags}
-        params = _as_params({**desired, **{k: v for k, v in create_only.items() if v is not None}})
+        params = as_params({**desired, **{k: v for k, v in create_only.items() if v is not None}})
         try:
             response = self.hook.create_workflow(self.workflow_name, **params)
         except MwaaServerlessApiError as err:
@@ -213,7 +195,7 @@ class DeployWorkflowOperator(MwaaServerlessBaseOperator):
         return response
 
     def _upload(self, definition: WorkflowDefinition, location: dict[str, str]) -> None:
-        from airflow_provider_mwaas.utils.definition_store import ensure_object
+        from airflow_provider_mwaas.deploy.definition_store import ensure_object
 
         uploaded = ensure_object(
             self.hook.s3_client(), location["Bucket"], location["ObjectKey"], definition.content, definition.sha256
@@ -223,7 +205,7 @@ class DeployWorkflowOperator(MwaaServerlessBaseOperator):
     def _refuse_create_only_changes(self, live: dict[str, Any]) -> None:
         wanted = self.encryption_configuration
         current = live.get("EncryptionConfiguration")
-        if wanted is not None and current is not None and _normalise(wanted) != _normalise(current):
+        if wanted is not None and current is not None and normalise(wanted) != normalise(current):
             raise AirflowFailException(
                 f"Workflow {live['WorkflowArn']} has encryption {current}, not {wanted}: UpdateWorkflow cannot "
                 "change a workflow's encryption. Delete the workflow (DeleteWorkflowOperator) and deploy again."
@@ -238,208 +220,17 @@ class DeployWorkflowOperator(MwaaServerlessBaseOperator):
         self.log.info("Workflow %s: %s, live version %s", arn, deployment, version)
         return arn
 
-    # -- inputs --------------------------------------------------------------------------------------
-
-    def _check_inputs(self) -> tuple[Any, str, str, dict[str, Any]]:
-        """Check every input; return (source, bucket, prefix, optional settings keyed by model member)."""
-        if (self.definition_file is None) == (self.definition_s3_location is None):
-            raise InvalidParameterError(
-                "definition_file",
-                self.definition_file,
-                "exactly one of definition_file (a local path) and definition_s3_location",
-            )
-        source: Any
-        if self.definition_file is not None:
-            if not isinstance(self.definition_file, str) or not self.definition_file.strip():
-                raise InvalidParameterError("definition_file", self.definition_file, "a non-empty local file path")
-            source = self._resolve_path(self.definition_file)
-            if self.s3_bucket is None:
-                raise InvalidParameterError("s3_bucket", None, "the bucket to store the definition in")
-            bucket = check_bucket("s3_bucket", self.s3_bucket)
-        else:
-            source = parse_s3_location("definition_s3_location", self.definition_s3_location)
-            bucket = check_bucket("s3_bucket", self.s3_bucket if self.s3_bucket is not None else source["Bucket"])
-        prefix = check_prefix("s3_prefix", self.s3_prefix)
-        settings = {
-            "Description": self.description,
-            "EngineVersion": _engine_version(self.engine_version),
-            "TriggerMode": self.trigger_mode,
-            "LoggingConfiguration": self.logging_configuration,
-            "NetworkConfiguration": self.network_configuration,
-        }
-        settings = {k: v for k, v in settings.items() if v is not None}
-        # The whole CreateWorkflow request, with a stand-in key (the real one is a sha256 and always valid).
-        workflow_request(
-            "CreateWorkflow",
-            workflow_name=self.workflow_name,
-            role_arn=self.role_arn,
-            definition_s3_location={"Bucket": bucket, "ObjectKey": content_key(prefix, "n", "0" * 64)},
-            encryption_configuration=self.encryption_configuration,
-            tags=self.tags,
-            **_as_params(settings),
-        )
-        return source, bucket, prefix, settings
-
-    def _resolve_path(self, path: str) -> Path:
-        candidate = Path(path).expanduser()
-        if candidate.is_absolute():
-            return candidate
-        dag = getattr(self, "dag", None) if self.has_dag() else None
-        fileloc = getattr(dag, "fileloc", None)
-        return Path(fileloc).parent / candidate if fileloc else candidate.resolve()
-
-    def _read(self, source: Path | dict[str, str]) -> tuple[WorkflowDefinition, str]:
-        """Read and parse the definition; refuse it with its line and reason."""
-        from airflow_provider_mwaas.utils.workflow_definition import DefinitionError, read_definition
-
-        value: Any
-        if isinstance(source, Path):
-            field, value, where = "definition_file", self.definition_file, str(source)
-            try:
-                content = source.read_bytes()
-            except OSError as err:
-                raise InvalidParameterError(
-                    field,
-                    value,
-                    f"a readable local file (relative paths are resolved against the DAG file's "
-                    f"folder); reading {source} failed: {err.strerror or err}",
-                ) from None
-        else:
-            from airflow_provider_mwaas.utils.definition_store import read_object
-
-            field, value, where = "definition_s3_location", self.definition_s3_location, s3_uri(source)
-            content = read_object(self.hook.s3_client(), source)
-        try:
-            return read_definition(content, source=where, strict=True), where
-        except DefinitionError as err:
-            raise InvalidWorkflowDefinitionError(field, value, err.reason, err.line, err.column, str(err)) from None
-
-
-class DeleteWorkflowOperator(MwaaServerlessBaseOperator):
-    """Delete an MWAA Serverless workflow (all its versions), or one version of it.
-
-    Deleting the whole workflow also stops its running executions (the service's documented behaviour).
-    Idempotent: a workflow or version that does not exist is already deleted, unless ``missing_ok=False``.
-
-    :param workflow_arn: the workflow's ARN, e.g. ``{{ ti.xcom_pull('deploy', key='workflow_arn') }}``.
-        (templated) Exactly one of this and ``workflow_name``.
-    :param workflow_name: the workflow's name, looked up with ListWorkflows. (templated)
-    :param workflow_version: delete only this version (32 characters); ``None`` deletes the workflow.
-        (templated)
-    :param missing_ok: succeed when there is nothing to delete (default); ``False`` fails the task.
-    :param aws_conn_id: Airflow connection id. (templated)
-    :param region_name: AWS region, overriding the connection's. (templated)
-    :param verify: TLS verification, overriding the connection's. (templated)
-    :param botocore_config: ``botocore.config.Config`` arguments as a dict. (templated)
-    :return: the ARN of the workflow deleted from, or ``None`` when there was nothing to delete.
-    """
-
-    template_fields: Sequence[str] = aws_template_fields("workflow_arn", "workflow_name", "workflow_version")
-
-    def __init__(
-        self,
-        *,
-        workflow_arn: str | None = None,
-        workflow_name: str | None = None,
-        workflow_version: str | None = None,
-        missing_ok: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.workflow_arn = workflow_arn
-        self.workflow_name = workflow_name
-        self.workflow_version = workflow_version
-        self.missing_ok = missing_ok
-
-    def execute(self, context: Context) -> str | None:
-        if (self.workflow_arn is None) == (self.workflow_name is None):
-            raise InvalidParameterError(
-                "workflow_arn", self.workflow_arn, "exactly one of workflow_arn and workflow_name"
-            )
-        if self.workflow_name is not None:
-            check_model_member("workflow_name", "CreateWorkflow", "Name", self.workflow_name, required=True)
-        else:
-            workflow_request("DeleteWorkflow", workflow_arn=self.workflow_arn)
-        if self.workflow_version is not None:
-            check_model_member("workflow_version", "DeleteWorkflow", "WorkflowVersion", self.workflow_version)
-        _ = self.hook.conn_config
-
-        arn = self.workflow_arn
-        if arn is None:
-            summary = self.hook.find_workflow(str(self.workflow_name))
-            if summary is None:
-                self._missing(f"No workflow named {self.workflow_name}")
-                return None
-            arn = summary["WorkflowArn"]
-        what = f"version {self.workflow_version} of {arn}" if self.workflow_version else f"workflow {arn}"
-        try:
-            self.hook.delete_workflow(arn, self.workflow_version)
-        except MwaaServerlessApiError as err:
-            if err.code == "ResourceNotFoundException":
-                self._missing(f"Nothing to delete: {what} does not exist ({err})")
-                return None
-            raise
-        self.log.info("Deleted %s", what)
-        return arn
-
-    def _missing(self, message: str) -> None:
-        if not self.missing_ok:
-            raise AirflowFailException(f"{message}; missing_ok=False")
-        self.log.info("%s: already deleted", message)
-
-
-# -- helpers ----------------------------------------------------------------------------------------
-
-_PARAM_OF_MEMBER = {
-    "DefinitionS3Location": "definition_s3_location",
-    "RoleArn": "role_arn",
-    "Description": "description",
-    "EngineVersion": "engine_version",
-    "TriggerMode": "trigger_mode",
-    "LoggingConfiguration": "logging_configuration",
-    "NetworkConfiguration": "network_configuration",
-    "EncryptionConfiguration": "encryption_configuration",
-    "Tags": "tags",
-}
-
-
-def _as_params(members: dict[str, Any]) -> dict[str, Any]:
-    """Model members -> the hook's Python keyword arguments."""
-    return {_PARAM_OF_MEMBER[member]: value for member, value in members.items()}
-
-
-def changed_members(desired: dict[str, Any], live: dict[str, Any]) -> list[str]:
-    """The members of ``desired`` (keyed by model member) whose value differs from the live workflow's.
-
-    The definition is compared by its location only (bucket and content-addressed key): the same key
-    means the same bytes.
-    """
-    changed = []
-    for member, value in desired.items():
-        current = live.get(member)
-        if member == "DefinitionS3Location":
-            current = {k: v for k, v in (current or {}).items() if k in ("Bucket", "ObjectKey")} or None
-        if _normalise(value) != _normalise(current):
-            changed.append(member)
-    return changed
-
-
-def _normalise(value: Any) -> Any:
-    """Compare settings regardless of list order (security groups, subnets) and absent members."""
-    if isinstance(value, dict):
-        return {k: _normalise(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return sorted((_normalise(v) for v in value), key=repr)
-    return value
-
-
-def _engine_version(value: Any) -> Any:
-    # Templates render to strings: accept "1" for 1; anything else goes to the model check as is.
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return value
-
-
 def _log_warnings(log: Any, response: dict[str, Any]) -> None:
     for warning in response.get("Warnings") or []:
         log.warning("MWAA Serverless: %s", warning)
+
+
+__all__ = [
+    "CREATED",
+    "UNCHANGED",
+    "UPDATED",
+    "DeleteWorkflowOperator",
+    "DeployWorkflowOperator",
+    "InvalidWorkflowDefinitionError",
+    "changed_members",
+]

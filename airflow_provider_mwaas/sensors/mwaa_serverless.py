@@ -8,13 +8,13 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_mwaas.errors import WorkflowRunFailedError, WorkflowRunWaitTimeoutError
+from airflow_provider_mwaas.hooks.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin, aws_template_fields
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
-from airflow_provider_mwaas.utils.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin, aws_template_fields
-from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError, WorkflowRunWaitTimeoutError
-from airflow_provider_mwaas.utils.run_watch import RunWatch
-from airflow_provider_mwaas.utils.trigger_events import check_target_states, handle_workflow_run_event
-from airflow_provider_mwaas.utils.validation import check_positive_int
+from airflow_provider_mwaas.params.validation import check_positive_int
+from airflow_provider_mwaas.triggers.trigger_events import check_target_states, handle_workflow_run_event
 from airflow_provider_mwaas.version_compat import AirflowSensorTimeout, BaseSensorOperator, conf
+from airflow_provider_mwaas.watch.run_watch import RunWatch
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -101,7 +101,7 @@ class WorkflowRunSensor(MwaaServerlessHookMixin, BaseSensorOperator):
         if not self.deferrable:
             return super().execute(context)
         from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
-        from airflow_provider_mwaas.utils.deadlines import wait_deadlines
+        from airflow_provider_mwaas.watch.deadlines import wait_deadlines
 
         deadlines = wait_deadlines(self, context, self.waiter_delay, self.waiter_max_attempts)
         self.defer(

@@ -24,12 +24,12 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
+from airflow_provider_mwaas.errors import MwaaServerlessApiError, NonRetryableApiError
+from airflow_provider_mwaas.service import error_kinds
+from airflow_provider_mwaas.service.error_kinds import error_codes_by_kind
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient
 from airflow_provider_mwaas.triggers.watcher import Alarm, PollResult, Watcher
-from airflow_provider_mwaas.utils import error_kinds
-from airflow_provider_mwaas.utils.diagnostics import run_state
-from airflow_provider_mwaas.utils.error_kinds import error_codes_by_kind
-from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError, NonRetryableApiError
+from airflow_provider_mwaas.watch.diagnostics import run_state
 
 #: ListWorkflowRuns page size (the service's maximum).
 PAGE_SIZE = 100

@@ -1,6 +1,6 @@
 """The events a :class:`~airflow_provider_mwaas.triggers.mwaa_serverless.WorkflowRunCompletedTrigger` yields.
 
-The payload schema is :mod:`airflow_provider_mwaas.utils.trigger_events`'s; this mixin fills it from the
+The payload schema is :mod:`airflow_provider_mwaas.triggers.trigger_events`'s; this mixin fills it from the
 trigger's own fields and words the errors.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError, NonRetryableApiError
-from airflow_provider_mwaas.utils.trigger_events import workflow_run_event
+from airflow_provider_mwaas.errors import MwaaServerlessApiError, NonRetryableApiError
+from airflow_provider_mwaas.triggers.trigger_events import workflow_run_event
 from airflow_provider_mwaas.version_compat import AirflowFailException
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ that use the same connection parameters lease ONE client:
   thread (see ``MwaaServerlessHook._offload_sync_credential_refresh``), once for all users.
 * Rebuilds: the entry drops its client (:meth:`SharedClient.invalidate`) and the next call builds a new one
   from the connection as it is then, when a call's credentials are refused
-  (:func:`~airflow_provider_mwaas.utils.error_kinds.is_auth_failure`: expired, rotated or revoked keys),
+  (:func:`~airflow_provider_mwaas.service.error_kinds.is_auth_failure`: expired, rotated or revoked keys),
   when a trigger leasing the entry finds the connection changed (an edited key, role or endpoint), and
   once the client is :data:`MAX_CLIENT_AGE` seconds old. The old client is closed once no call uses it.
 * The client is closed when its last user leaves; its HTTP pool is sized by
@@ -36,8 +36,8 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_mwaas.utils.error_kinds import is_auth_failure
-from airflow_provider_mwaas.utils.errors import MwaaServerlessApiError
+from airflow_provider_mwaas.errors import MwaaServerlessApiError
+from airflow_provider_mwaas.service.error_kinds import is_auth_failure
 
 if TYPE_CHECKING:
     from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_mwaas.utils.client_token import DERIVED_TOKEN
+from airflow_provider_mwaas.operators.client_token import DERIVED_TOKEN
 from tests.e2e.airflow_stack import REPO_ROOT, AirflowStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]

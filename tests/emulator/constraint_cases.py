@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.model import Shape
 
-from airflow_provider_mwaas.utils.service_model import service_model
+from airflow_provider_mwaas.service.model import service_model
 
 #: Candidates tried, in order, for a value that keeps the length but breaks a pattern.
 _PATTERN_BREAKERS = ["not valid!", "\n", " ", "!", "-", "\u00e9"]

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from airflow_provider_mwaas.emulator import EmulatorControl, mock_mwaa_serverless
-from airflow_provider_mwaas.utils.service_model import service_model
+from airflow_provider_mwaas.service.model import service_model
 
 from .conftest import error_of, make_client
 

@@ -11,7 +11,7 @@ from botocore import xform_name
 
 from airflow_provider_mwaas.emulator import EmulatorControl
 from airflow_provider_mwaas.emulator.responses import MWAAServerlessResponse
-from airflow_provider_mwaas.utils.service_model import service_model
+from airflow_provider_mwaas.service.model import service_model
 
 from .conftest import error_of, make_client
 from .wire import call_with_body

@@ -6,13 +6,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_mwaas.utils.service_model import (
-    FieldError,
-    fault_error_codes,
-    is_known_operation,
-    summarize,
-    validate_input,
-)
+from airflow_provider_mwaas.service.constraints import FieldError, summarize, validate_input
+from airflow_provider_mwaas.service.model import fault_error_codes, is_known_operation
 
 from .conftest import error_of, make_client
 from .constraint_cases import Case, cases
@@ -130,7 +125,7 @@ def test_validation_module_imports_without_moto() -> None:
         "    if name == 'moto' or name.startswith('moto.'): raise ImportError('moto blocked')\n"
         "    return real(name, *a, **k)\n"
         "builtins.__import__ = guard\n"
-        "from airflow_provider_mwaas.utils.service_model import validate_input\n"
+        "from airflow_provider_mwaas.service.constraints import validate_input\n"
         "assert validate_input('GetWorkflowRun', {}) \n"
         "assert not any(m == 'moto' or m.startswith('moto.') for m in sys.modules)\n"
     )

@@ -8,8 +8,8 @@ import boto3
 import pytest
 from botocore.exceptions import HTTPClientError
 
+from airflow_provider_mwaas.errors import InvalidParameterError, MwaaServerlessApiError, NonRetryableApiError
 from airflow_provider_mwaas.hooks.mwaa_serverless import DEFAULT_RETRIES, MwaaServerlessHook
-from airflow_provider_mwaas.utils.errors import InvalidParameterError, MwaaServerlessApiError, NonRetryableApiError
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import boto3
 import pytest
 
 from airflow_provider_mwaas.emulator.definitions import default_definition
+from airflow_provider_mwaas.errors import InvalidParameterError, NonRetryableApiError
 from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
-from airflow_provider_mwaas.utils.errors import InvalidParameterError, NonRetryableApiError
 
 ROLE = "arn:aws:iam::123456789012:role/mwaas-orders"
 

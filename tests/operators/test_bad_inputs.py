@@ -13,8 +13,8 @@ from typing import Any
 import pendulum
 import pytest
 
+from airflow_provider_mwaas.errors import InvalidParameterError
 from airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator
-from airflow_provider_mwaas.utils.errors import InvalidParameterError
 from tests.airflow_runs import run_dag
 
 GOOD_ARN = "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/orders-abcdefghij"

@@ -143,15 +143,15 @@ ARN_EU = "arn:aws:airflow-serverless:eu-west-1:123456789012:workflow/orders-abcd
 
 
 def test_the_region_check_accepts_the_arns_own_region() -> None:
-    from airflow_provider_mwaas.utils.validation import check_arn_region
+    from airflow_provider_mwaas.params.validation import check_arn_region
 
     check_arn_region(ARN_EU, "eu-west-1")
     check_arn_region("arn:aws-cn:airflow-serverless:cn-north-1:123456789012:workflow/orders-abcdef1234", "cn-north-1")
 
 
 def test_the_region_check_names_both_regions_and_the_fix() -> None:
-    from airflow_provider_mwaas.utils.errors import InvalidParameterError
-    from airflow_provider_mwaas.utils.validation import check_arn_region
+    from airflow_provider_mwaas.errors import InvalidParameterError
+    from airflow_provider_mwaas.params.validation import check_arn_region
 
     with pytest.raises(InvalidParameterError) as info:
         check_arn_region(ARN_EU, "us-east-1")
@@ -160,8 +160,8 @@ def test_the_region_check_names_both_regions_and_the_fix() -> None:
 
 
 def test_the_region_check_catches_a_partition_that_does_not_match_the_region() -> None:
-    from airflow_provider_mwaas.utils.errors import InvalidParameterError
-    from airflow_provider_mwaas.utils.validation import check_arn_region
+    from airflow_provider_mwaas.errors import InvalidParameterError
+    from airflow_provider_mwaas.params.validation import check_arn_region
 
     wrong_partition = "arn:aws-cn:airflow-serverless:us-east-1:123456789012:workflow/orders-abcdef1234"
     with pytest.raises(InvalidParameterError, match=r"partition 'aws'.*this ARN says 'aws-cn'"):
@@ -169,8 +169,8 @@ def test_the_region_check_catches_a_partition_that_does_not_match_the_region() -
 
 
 def test_without_any_region_the_check_defers_to_boto3(monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow_provider_mwaas.utils.errors import InvalidParameterError
-    from airflow_provider_mwaas.utils.validation import check_arn_region
+    from airflow_provider_mwaas.errors import InvalidParameterError
+    from airflow_provider_mwaas.params.validation import check_arn_region
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with pytest.raises(InvalidParameterError):

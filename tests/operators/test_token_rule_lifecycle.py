@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from airflow_provider_mwaas.utils.client_token import DERIVED_TOKEN
+from airflow_provider_mwaas.operators.client_token import DERIVED_TOKEN
 from tests.airflow_runs import run_dag
 from tests.operators.start_dag import start_dag
 

@@ -10,12 +10,12 @@ from typing import Any
 import boto3
 import pytest
 
+from airflow_provider_mwaas.errors import InvalidParameterError
 from airflow_provider_mwaas.operators.mwaa_serverless_workflow import (
     DeleteWorkflowOperator,
     DeployWorkflowOperator,
     InvalidWorkflowDefinitionError,
 )
-from airflow_provider_mwaas.utils.errors import InvalidParameterError
 
 ROLE = "arn:aws:iam::123456789012:role/mwaas-orders"
 GOOD_ARN = "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/orders-abcdefghij"

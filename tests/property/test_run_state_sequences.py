@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_mwaas.utils.client_token import derive_client_token
-from airflow_provider_mwaas.utils.errors import WorkflowRunFailedError
+from airflow_provider_mwaas.errors import WorkflowRunFailedError
+from airflow_provider_mwaas.operators.client_token import derive_client_token
 from tests.airflow_runs import run_dag
 
 ENDINGS = ("SUCCESS", "FAILED", "TIMEOUT", "STOPPED")
@@ -129,7 +129,7 @@ async def test_trigger_event_resumes_the_task_into_the_right_state(
     emulator_server: Any, aws_conn_env: str, ending: str, pace: int, reads_before_stop: int
 ) -> None:
     from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
-    from airflow_provider_mwaas.utils.trigger_events import handle_workflow_run_event
+    from airflow_provider_mwaas.triggers.trigger_events import handle_workflow_run_event
 
     arn = _arrange(emulator_server, ending, pace)
     run_id = _started_run(emulator_server, arn, ending, reads_before_stop)
@@ -157,7 +157,7 @@ ids = st.text(min_size=1, max_size=250)
 def test_the_token_is_valid_for_the_service_and_names_its_generation(
     dag_id: str, task_id: str, run_id: str, map_index: int, generation: int
 ) -> None:
-    from airflow_provider_mwaas.utils.service_model import validate_input
+    from airflow_provider_mwaas.service.constraints import validate_input
 
     token = derive_client_token(dag_id, task_id, run_id, map_index, generation)
     arn = "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/orders-abcdefghij"

@@ -115,8 +115,8 @@ def test_values_under_sensitive_and_user_named_keys_are_masked_from_rendering_on
 def test_bad_sensitive_override_keys_are_refused_before_any_request(
     emulator: Any, workflow_arn: str, aws_conn_env: str
 ) -> None:
+    from airflow_provider_mwaas.errors import InvalidParameterError
     from airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator
-    from airflow_provider_mwaas.utils.errors import InvalidParameterError
 
     operator = StartWorkflowRunOperator(
         task_id="start", workflow_arn=workflow_arn, aws_conn_id=aws_conn_env, sensitive_override_keys="customer"

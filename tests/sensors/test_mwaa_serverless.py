@@ -10,10 +10,10 @@ import pytest
 import structlog
 from airflow.sdk.exceptions import TaskDeferred
 
+from airflow_provider_mwaas.errors import InvalidParameterError, WorkflowRunFailedError
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.sensors.mwaa_serverless import WorkflowRunSensor
 from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
-from airflow_provider_mwaas.utils.errors import InvalidParameterError, WorkflowRunFailedError
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_mwaas.utils.client_token import DERIVED_TOKEN, task_identity_digest
+from airflow_provider_mwaas.operators.client_token import DERIVED_TOKEN, task_identity_digest
 
 DAG_ID = "mwaas_soak"
 #: Task kinds whose every attempt must start exactly one run and end ``success``.

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_mwaas.utils.service_model import operation_names
+from airflow_provider_mwaas.service.model import operation_names
 from tests.e2e.airflow_stack import AirflowStack
 from tests.soak.accounting import (
     DAG_ID,

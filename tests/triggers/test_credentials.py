@@ -45,8 +45,8 @@ def aws(iam_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     helper.post("/moto-api/reset", b"")  # every moto backend: IAM users, keys and roles of earlier tests
     iam_emulator.control.reset()
     iam_emulator.control.configure_transitions(mode="call", calls_per_state=1)
-    monkeypatch.setattr("airflow_provider_mwaas.utils.error_kinds.MAX_BACKOFF_FACTOR", 1)
-    monkeypatch.setattr("airflow_provider_mwaas.utils.error_kinds.MAX_CONSECUTIVE_TRANSIENT_FAILURES", 2)
+    monkeypatch.setattr("airflow_provider_mwaas.service.error_kinds.MAX_BACKOFF_FACTOR", 1)
+    monkeypatch.setattr("airflow_provider_mwaas.service.error_kinds.MAX_CONSECUTIVE_TRANSIENT_FAILURES", 2)
     try:
         yield helper
     finally:

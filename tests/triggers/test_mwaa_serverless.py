@@ -99,8 +99,8 @@ async def test_unreachable_endpoint_ends_with_error_event_not_a_hang(
         "run-1",
         botocore_config={"retries": {"mode": "standard", "max_attempts": 1}, "connect_timeout": 1},
     )
-    monkeypatch.setattr("airflow_provider_mwaas.utils.error_kinds.MAX_BACKOFF_FACTOR", 1)
-    monkeypatch.setattr("airflow_provider_mwaas.utils.error_kinds.MAX_CONSECUTIVE_TRANSIENT_FAILURES", 2)
+    monkeypatch.setattr("airflow_provider_mwaas.service.error_kinds.MAX_BACKOFF_FACTOR", 1)
+    monkeypatch.setattr("airflow_provider_mwaas.service.error_kinds.MAX_CONSECUTIVE_TRANSIENT_FAILURES", 2)
     event = await only_event(trigger)
     assert event["status"] == "error"
     assert event["error"]["retryable"] is True
@@ -361,7 +361,7 @@ async def test_on_kill_after_the_run_ended_sends_no_stop(
     ],
 )
 def test_bad_arguments_are_refused_naming_the_field(kwargs: dict[str, Any], field: str) -> None:
-    from airflow_provider_mwaas.utils.errors import InvalidParameterError
+    from airflow_provider_mwaas.errors import InvalidParameterError
 
     params: dict[str, Any] = {"workflow_arn": "arn:x", "run_id": "run-1", **kwargs}
     with pytest.raises(InvalidParameterError) as info:
