@@ -218,7 +218,10 @@ def _child_env(url: str, home: str) -> dict[str, str]:
     return env
 
 
-def _start_runs(url: str, arn: str, count: int) -> list[str]:
+def _start_runs(url: str, arn: str, count: int, threads: int = 1) -> list[str]:
+    """``count`` new runs of ``arn`` (from ``threads`` threads), advanced to RUNNING (held) by three listings."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import boto3
 
     client = boto3.client(
@@ -228,7 +231,8 @@ def _start_runs(url: str, arn: str, count: int) -> list[str]:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    run_ids = [str(client.start_workflow_run(WorkflowArn=arn)["RunId"]) for _ in range(count)]
+    with ThreadPoolExecutor(threads) as pool:
+        run_ids = list(pool.map(lambda _: str(client.start_workflow_run(WorkflowArn=arn)["RunId"]), range(count)))
     # in "call" mode each listing advances every listed run one state: STARTING -> QUEUED -> RUNNING (held),
     # so no design meets a run's one-off state changes inside its measurement window
     for _ in range(3):

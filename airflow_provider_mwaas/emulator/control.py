@@ -138,9 +138,12 @@ class EmulatorControl:
         result: dict[str, Any] = self._call("hold", workflow_arn=workflow_arn, run_id=run_id)
         return result
 
-    def release(self, run_id: str | None = None, workflow_arn: str | None = None) -> dict[str, Any]:
-        """Let held runs finish (one run, one workflow's, or all); returns ``{"Released": [...]}``."""
-        result: dict[str, Any] = self._call("release", run_id=run_id, workflow_arn=workflow_arn)
+    def release(
+        self, run_id: str | None = None, workflow_arn: str | None = None, run_ids: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Let held runs finish (one run, the runs ``run_ids``, one workflow's, or all); returns
+        ``{"Released": [...]}``. In ``time`` mode a released run ends ``seconds_per_state`` after it."""
+        result: dict[str, Any] = self._call("release", run_id=run_id, workflow_arn=workflow_arn, run_ids=run_ids)
         return result
 
     def set_faults(

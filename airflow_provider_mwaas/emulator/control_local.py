@@ -127,20 +127,31 @@ class LocalControl:
         STATE.outcomes.hold_future(workflow_arn)
         return {"WorkflowArn": workflow_arn, "Held": True}
 
-    def release(self, run_id: str | None = None, workflow_arn: str | None = None) -> dict[str, Any]:
-        """Let held runs finish: run ``run_id``; or the held and future runs of ``workflow_arn``;
-        or, with neither, everything held.
+    def release(
+        self, run_id: str | None = None, workflow_arn: str | None = None, run_ids: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Let held runs finish: run ``run_id`` (or the runs ``run_ids``); or the held and future runs of
+        ``workflow_arn``; or, with neither, everything held. In ``time`` mode a released run's clock
+        restarts at the release: it ends ``seconds_per_state`` later.
 
         :raises LookupError: unknown run.
         """
         if run_id is not None:
-            self._find_run(run_id, workflow_arn).held = False
+            self._find_run(run_id, workflow_arn).release()
             return {"Released": [run_id]}
+        if run_ids is not None:
+            by_id = {run.run_id: run for run in self._all_runs()}  # one pass for thousands of runs
+            unknown = [one for one in run_ids if one not in by_id]
+            if unknown:
+                raise LookupError(f"No run {unknown[0]}")
+            for one in run_ids:
+                by_id[one].release()
+            return {"Released": list(run_ids)}
         STATE.outcomes.release_future(workflow_arn)
         released = []
         for run in self._all_runs():
             if run.held and (workflow_arn is None or run.workflow_arn == workflow_arn):
-                run.held = False
+                run.release()
                 released.append(run.run_id)
         return {"Released": released}
 

@@ -163,7 +163,7 @@ class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixi
 
         Logs each state change and, while running, task-instance progress when it changes.
 
-        :param waiter_delay: seconds between polls.
+        :param waiter_delay: seconds from one poll's start to the next.
         :param waiter_max_attempts: polls before giving up; the wait lasts at most
             ``waiter_delay * waiter_max_attempts`` seconds, as in deferrable mode.
         :param log: where progress lines go (e.g. ``self.log.info``).
@@ -176,11 +176,13 @@ class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixi
             watch = RunWatch(workflow_arn, run_id, success_states=self.TERMINAL_STATES, failure_states=frozenset())
         run: dict[str, Any] = {}
         for attempt in range(1, waiter_max_attempts + 1):
+            began = time.monotonic()
             run = self.poll_workflow_run(watch, emit)
             if watch.verdict is not None:
                 return run
             if attempt < waiter_max_attempts:
-                sleep(waiter_delay)
+                # fixed rate: a slow poll never pushes the next one later (detection <= waiter_delay)
+                sleep(max(0.0, waiter_delay - (time.monotonic() - began)))
         raise WorkflowRunWaitTimeoutError(
             f"Workflow run {run_id} of {workflow_arn} was still {watch.state} after {waiter_max_attempts} "
             f"attempts x {waiter_delay}s = {waiter_max_attempts * waiter_delay}s; the run was left "

@@ -1,23 +1,16 @@
 """Coalesced polling: the triggers waiting on runs of one workflow share one ListWorkflowRuns poll.
 
-One :class:`WorkflowPoller` per (shared client, workflow ARN, ``waiter_delay``) per event loop. Every
-``waiter_delay`` seconds it lists the workflow's runs (``MaxResults=100``, newest first), stopping as
-soon as every watched run has been seen (see :data:`EXTRA_PAGES` for when it gives up earlier), and asks
-GetWorkflowRun for each watched run the listing did not show (a run older than the pages read, or one
-the listing omits). Each watcher gets a
-:class:`PollResult` for its run after every poll. So N waits on one workflow cost about
-``ceil(N/100)`` requests per interval instead of N.
-
-Churn: a trigger that starts watching joins the next poll (the first poll of a new poller waits
-:data:`JOIN_WINDOW` seconds so triggers started together share it); a trigger that stops watching
-(its run ended, it timed out, or it was cancelled) leaves at once and never affects the others; the
-poller ends with its last watcher.
-
-Failures: a listing that fails with a retryable error (throttling that escaped botocore's retries, 5xx,
-dropped connection) is reported to every watcher and the poller backs off (x2 per failure up to
-``error_kinds.MAX_BACKOFF_FACTOR`` x ``waiter_delay``), without fanning out GetWorkflowRun calls that would
-deepen the throttling. A listing refused for good (access denied, workflow gone) falls back to
-GetWorkflowRun for every run, so each trigger sees exactly the error the single-run path would.
+One :class:`WorkflowPoller` per (shared client, workflow ARN, ``waiter_delay``) per event loop polls at a
+fixed rate: it lists the workflow's runs (100 a page, newest first) until every watched run was seen
+(:data:`EXTRA_PAGES`), hands each page's results to their watchers as the page arrives (the summary
+carries the state, so an ended run is reported from the listing), and asks GetWorkflowRun only for
+watched runs the listing did not show. N waits cost ``ceil(N/100)`` requests per interval, also when
+the runs finish. A new poller's first poll waits for arrivals to stop (:data:`JOIN_WINDOW`, at most
+:data:`JOIN_MAX`); runs watched between polls are caught up on within
+:data:`CATCH_UP_PAGES_PER_INTERVAL`; a leaving watcher never affects the others. A retryably failed
+listing is reported to every watcher and backs the poller off (x2 up to ``MAX_BACKOFF_FACTOR``), with
+no GetWorkflowRun fan-out; a listing refused for good (access denied) falls back to GetWorkflowRun per
+run, so each trigger sees the error the single-run path would. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -29,83 +22,41 @@ import math
 import os
 import weakref
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_mwaas.errors import MwaaServerlessApiError, NonRetryableApiError
 from airflow_provider_mwaas.service import error_kinds
 from airflow_provider_mwaas.service.error_kinds import error_codes_by_kind
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient
+from airflow_provider_mwaas.triggers.watcher import Alarm, PollResult, Watcher
 from airflow_provider_mwaas.watch.diagnostics import run_state
 
 #: ListWorkflowRuns page size (the service's maximum).
 PAGE_SIZE = 100
-#: Pages read beyond ``ceil(watched / PAGE_SIZE)`` before the remaining runs go to GetWorkflowRun
-#: (room for runs of the workflow that nobody here watches, started after the watched ones). Paging
-#: also goes on while fewer pages were read than watched runs are still unseen: one more page never
-#: costs more than the GetWorkflowRun calls it may save. It stops early once the listing has gone past
-#: the creation time of every unseen run (they are not in the listing at all).
+#: Pages read beyond ``ceil(watched / PAGE_SIZE)`` before unseen runs go to GetWorkflowRun (room for newer
+#: runs nobody here watches). Paging goes on while a page shows a watched run or fewer pages were read than
+#: runs are unseen (a page never costs more than the calls it may save), and stops once the listing passed
+#: the creation time of every unseen run.
 EXTRA_PAGES = 2
 #: Hard limit on pages per poll (``PAGE_SIZE * MAX_PAGES`` newest runs).
 MAX_PAGES = 100
-#: Seconds a new poller waits before its first poll, so triggers started together share it.
+#: A new poller's first poll waits until no trigger arrived for this many seconds...
 JOIN_WINDOW = 0.2
+#: ...but never longer than this after its first trigger.
+JOIN_MAX = 3.0
+#: A newly watched run is caught up on before the next poll only when that is further away than this.
+CATCH_UP_AFTER = 1.0
+#: ListWorkflowRuns pages per interval that catching up on newly watched runs may spend.
+CATCH_UP_PAGES_PER_INTERVAL = 5
+#: ListTaskInstances per interval that progress lines of one poller's watchers may spend (a failed
+#: run's diagnostics are not counted: they are always read).
+PROGRESS_READS_PER_INTERVAL = 5
+#: Results handed out before yielding to the event loop, when one result goes to many runs.
+DELIVERY_BATCH = 100
 #: GetWorkflowRun fallbacks in flight at once per poller.
 FALLBACK_CONCURRENCY = 10
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PollResult:
-    """What one poll learnt about one run.
-
-    :param state: the run's state (``None`` when ``error`` is set).
-    :param run: the GetWorkflowRun response when the run came from the fallback, else ``None``.
-    :param error: the failure that kept this poll from seeing the run.
-    :param next_poll_in: seconds until the poller's next poll (longer while backing off).
-    :param operation: the call that produced this result.
-    """
-
-    state: str | None
-    run: dict[str, Any] | None = None
-    error: BaseException | None = None
-    next_poll_in: float = 0.0
-    operation: str = "ListWorkflowRuns"
-
-
-class Watcher:
-    """One trigger's subscription to a poller: the latest result for its run."""
-
-    def __init__(self, run_id: str) -> None:
-        self.run_id = run_id
-        self._latest: PollResult | None = None
-        self._waiting: asyncio.Future[None] | None = None
-
-    def deliver(self, result: PollResult) -> None:
-        self._latest = result  # a slow reader skips stale results: only the newest matters
-        if self._waiting is not None:
-            _wake(self._waiting)
-
-    async def next(self, timeout: float) -> PollResult | None:
-        """The next result, or ``None`` if none came within ``timeout`` seconds."""
-        if self._latest is None:
-            # one future and one timer per wait: no extra task (as asyncio.wait_for would make)
-            loop = asyncio.get_running_loop()
-            waiting = self._waiting = loop.create_future()
-            timer = loop.call_later(timeout, _wake, waiting)
-            try:
-                await waiting
-            finally:
-                timer.cancel()
-                self._waiting = None
-        result, self._latest = self._latest, None
-        return result
-
-
-def _wake(waiting: asyncio.Future[None]) -> None:
-    if not waiting.done():
-        waiting.set_result(None)
 
 
 def _is_retryable_listing_error(err: BaseException) -> bool:
@@ -130,13 +81,21 @@ class WorkflowPoller:
         self.workflow_arn = workflow_arn
         self.delay = delay
         self.watchers: dict[str, set[Watcher]] = {}
-        self.polls = 0
+        self.polls = 0  # listings begun (regular and catch-up)
+        self.progress_reads_left = PROGRESS_READS_PER_INTERVAL
+        self._catch_up_pages_left = CATCH_UP_PAGES_PER_INTERVAL
+        self._fresh: set[str] = set()  # watched runs with a watcher that has had no result yet
+        self._last_arrival = 0.0
+        self._alarm = Alarm()  # the poller's sleep; an arrival cuts it short
         self._listing_allowed = True
         self._created: dict[str, Any] = {}  # run id -> creation time, learnt from the listing or GetWorkflowRun
         self._task: asyncio.Task[None] | None = None
 
     def add(self, watcher: Watcher) -> None:
         self.watchers.setdefault(watcher.run_id, set()).add(watcher)
+        self._fresh.add(watcher.run_id)
+        self._last_arrival = asyncio.get_running_loop().time()
+        self._alarm.ring()
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._loop())
 
@@ -147,62 +106,124 @@ class WorkflowPoller:
             group.discard(watcher)
             if not group:
                 del self.watchers[watcher.run_id]
+                self._fresh.discard(watcher.run_id)
         if self.watchers:
             return False
         if self._task is not None and not self._task.done():
             self._task.cancel()
         return True
 
+    def take_progress_read(self) -> bool:
+        """Whether a watcher may spend one ListTaskInstances on a progress line (budget per interval)."""
+        if self.progress_reads_left <= 0:
+            return False
+        self.progress_reads_left -= 1
+        return True
+
+    # -- schedule ---------------------------------------------------------------------------------------
+
     async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
         factor = 1
-        await asyncio.sleep(JOIN_WINDOW)
+        await self._join()
         while self.watchers:
+            began = loop.time()  # fixed rate: a poll's own duration never delays the next one
+            self.progress_reads_left = PROGRESS_READS_PER_INTERVAL
+            self._catch_up_pages_left = CATCH_UP_PAGES_PER_INTERVAL
             wanted = set(self.watchers)
             try:
-                results, listing_failed = await self.poll(wanted)
+                error, unseen = await self.poll(wanted)
             except Exception as err:  # never leave the watchers waiting on a dead poller
                 _log.exception("Polling %s failed", self.workflow_arn)
-                results, listing_failed = {run_id: PollResult(None, error=err) for run_id in wanted}, True
-            factor = min(factor * 2, error_kinds.MAX_BACKOFF_FACTOR) if listing_failed else 1
-            next_poll_in = self.delay * factor
-            for run_id, result in results.items():
-                for watcher in list(self.watchers.get(run_id, ())):
-                    watcher.deliver(PollResult(result.state, result.run, result.error, next_poll_in, result.operation))
-            await asyncio.sleep(next_poll_in)
+                error, unseen = err, wanted
+            factor = min(factor * 2, error_kinds.MAX_BACKOFF_FACTOR) if error is not None else 1
+            if error is not None:
+                await self._deliver_all(unseen, PollResult(None, error=error, next_poll_in=self.delay * factor))
+            await self._until(began + self.delay * factor)
 
-    async def poll(self, wanted: set[str]) -> tuple[dict[str, PollResult], bool]:
-        """One poll for ``wanted`` run ids: (a result per run, whether the listing failed retryably)."""
+    async def _join(self) -> None:
+        """Wait until triggers stop arriving for :data:`JOIN_WINDOW` s (at most :data:`JOIN_MAX` s)."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + JOIN_MAX
+        while (now := loop.time()) < min(self._last_arrival + JOIN_WINDOW, give_up):
+            await self._alarm.sleep(min(self._last_arrival + JOIN_WINDOW, give_up) - now)
+
+    async def _until(self, due: float) -> None:
+        """Sleep until ``due``; a run that began to be watched meanwhile is caught up on sooner."""
+        loop = asyncio.get_running_loop()
+        while (now := loop.time()) < due:
+            if self._fresh and due - now > CATCH_UP_AFTER and self._catch_up_pages_left > 0:
+                await self._join()
+                fresh = self._fresh & self.watchers.keys()
+                if fresh:
+                    await self._catch_up(fresh)
+                continue
+            await self._alarm.sleep(due - now)
+
+    async def _catch_up(self, fresh: set[str]) -> None:
+        """List for newly watched runs only, within the interval's page budget; no GetWorkflowRun."""
         self.polls += 1
-        found: dict[str, PollResult] = {}
+        seen: set[str] = set()
+        try:
+            self._catch_up_pages_left -= await self._list(fresh, seen, self._catch_up_pages_left)
+        except Exception as err:  # the next regular poll reports it; no more catching up this interval
+            _log.debug("Catching up on %s failed: %s", self.workflow_arn, err)
+            self._catch_up_pages_left = 0
+
+    # -- one poll ---------------------------------------------------------------------------------------
+
+    async def poll(self, wanted: set[str]) -> tuple[BaseException | None, set[str]]:
+        """One poll for ``wanted`` run ids, delivering each result as it is learnt.
+
+        :return: (the retryable listing failure or ``None``, the wanted runs that got no result).
+        """
+        self.polls += 1
+        seen: set[str] = set()
         if self._listing_allowed:
             try:
-                await self._list(wanted, found)
+                await self._list(wanted, seen, MAX_PAGES)
             except Exception as err:
                 if _is_retryable_listing_error(err):
-                    return {run_id: PollResult(None, error=err) for run_id in wanted}, True
+                    return err, wanted - seen
                 if isinstance(err, NonRetryableApiError) and err.code == "AccessDeniedException":
                     self._listing_allowed = False  # keep watching, one GetWorkflowRun per run
                 _log.warning(
                     "ListWorkflowRuns on %s failed (%s): asking GetWorkflowRun for each run", self.workflow_arn, err
                 )
-        missing = wanted - found.keys()
-        if missing:
-            limit = asyncio.Semaphore(FALLBACK_CONCURRENCY)
+        limit = asyncio.Semaphore(FALLBACK_CONCURRENCY)
 
-            async def fetch(run_id: str) -> None:
-                async with limit:
-                    found[run_id] = await self._get(run_id)
+        async def fetch(run_id: str) -> None:
+            async with limit:
+                if run_id in self.watchers:  # it may have left while waiting for its turn
+                    self._deliver(run_id, await self._get(run_id))
 
-            await asyncio.gather(*(fetch(run_id) for run_id in missing))
-        return found, False
+        await asyncio.gather(*(fetch(run_id) for run_id in wanted - seen))
+        return None, set()
 
-    async def _list(self, wanted: set[str], found: dict[str, PollResult]) -> None:
-        for run_id in set(self._created) - wanted:
+    def _deliver(self, run_id: str, result: PollResult) -> None:
+        self._fresh.discard(run_id)
+        for watcher in list(self.watchers.get(run_id, ())):
+            watcher.deliver(result)
+
+    async def _deliver_all(self, run_ids: set[str], result: PollResult) -> None:
+        """Deliver one result to many runs, :data:`DELIVERY_BATCH` at a time, yielding to the woken triggers."""
+        for count, run_id in enumerate(run_ids, 1):
+            self._deliver(run_id, result)
+            if count % DELIVERY_BATCH == 0:
+                await asyncio.sleep(0)
+
+    async def _list(self, wanted: set[str], seen: set[str], max_pages: int) -> int:
+        """Page through the listing (newest first) until every wanted run was seen or paging stops paying.
+
+        Each page's results are delivered as it arrives (at most :data:`PAGE_SIZE` triggers woken at
+        once), to any run watched now, wanted or not. Returns the pages read.
+        """
+        for run_id in set(self._created) - self.watchers.keys():
             del self._created[run_id]  # forget runs nobody watches any more
         token: str | None = None
         base_pages = math.ceil(len(wanted) / PAGE_SIZE) + EXTRA_PAGES
         pages = 0
-        while pages < MAX_PAGES:
+        while pages < max_pages:
             page = await self.shared.call(
                 self.shared.hook.list_workflow_runs_page_async,
                 self.workflow_arn,
@@ -210,21 +231,24 @@ class WorkflowPoller:
                 max_results=PAGE_SIZE,
             )
             pages += 1
-            oldest = None
+            oldest, found_before = None, len(seen)
             for item in page.get("WorkflowRuns") or []:
                 run_id = item.get("RunId")
                 summary = item.get("RunDetailSummary") or {}
                 oldest = summary.get("CreatedOn") or oldest
-                if run_id in wanted and summary.get("Status"):
-                    found[run_id] = PollResult(str(summary["Status"]))
+                if run_id in self.watchers and summary.get("Status") and run_id not in seen:
+                    seen.add(run_id)
+                    self._deliver(run_id, PollResult(str(summary["Status"]), next_poll_in=self.delay))
                     if summary.get("CreatedOn") is not None:
                         self._created[run_id] = summary["CreatedOn"]
             token = page.get("NextToken")
-            unseen = wanted - found.keys()
-            if not token or not unseen or (pages >= base_pages and pages >= len(unseen)):
-                return
+            unseen = wanted - seen
+            paying = len(seen) > found_before or pages < len(unseen)  # a page saves more GetWorkflowRun than it costs
+            if not token or not unseen or (pages >= base_pages and not paying):
+                break
             if oldest is not None and self._passed_all(unseen, oldest):
-                return
+                break
+        return pages
 
     def _passed_all(self, unseen: set[str], oldest: Any) -> bool:
         """Whether the listing went past the creation time of every unseen run (they are not listed)."""
@@ -237,11 +261,11 @@ class WorkflowPoller:
         try:
             run = await self.shared.call(self.shared.hook.get_workflow_run_async, self.workflow_arn, run_id)
         except Exception as err:
-            return PollResult(None, error=err, operation="GetWorkflowRun")
+            return PollResult(None, error=err, next_poll_in=self.delay, operation="GetWorkflowRun")
         created = (run.get("RunDetail") or {}).get("CreatedAt")
         if created is not None:
             self._created[run_id] = created
-        return PollResult(run_state(run), run=run, operation="GetWorkflowRun")
+        return PollResult(run_state(run), run=run, next_poll_in=self.delay, operation="GetWorkflowRun")
 
 
 PollerKey = tuple[Any, ...]
@@ -267,7 +291,7 @@ async def watch(shared: SharedClient, workflow_arn: str, run_id: str, delay: flo
     poller = registry.get(key)
     if poller is None or poller.shared is not shared:
         poller = registry[key] = WorkflowPoller(shared, workflow_arn, delay)
-    watcher = Watcher(run_id)
+    watcher = Watcher(run_id, poller)
     poller.add(watcher)
     try:
         yield watcher

@@ -18,6 +18,7 @@ from airflow_provider_mwaas.service.error_kinds import (  # noqa: F401  (re-expo
     MAX_CONSECUTIVE_TRANSIENT_FAILURES,
     error_codes_by_kind,
 )
+from airflow_provider_mwaas.triggers.kill_check import task_left_deferred
 from airflow_provider_mwaas.triggers.run_wait import RunWaitMixin, WaitState, botocore_errors
 from airflow_provider_mwaas.triggers.shared_clients import client_pool
 from airflow_provider_mwaas.triggers.trigger_events import check_target_states
@@ -137,13 +138,8 @@ class WorkflowRunCompletedTrigger(RunWaitMixin, MwaaServerlessHookMixin, BaseTri
         yield TriggerEvent(event)
 
     async def _wait(self) -> dict[str, Any]:
-        self.log.info(
-            "Waiting for workflow run %s of %s (poll every %ss, deadline in %.0fs)",
-            self.run_id,
-            self.workflow_arn,
-            self.waiter_delay,
-            self.ends_at - time.time(),
-        )
+        # the wait is announced with the run's first state (one line, not two: at 10,000 triggers
+        # started together each log line costs the triggerer's loop seconds)
         seen = WaitState(RunWatch(self.workflow_arn, self.run_id, self.success_states, self.failure_states))
         async with client_pool().lease(self.hook_params, self._make_hook) as shared:
             try:
@@ -166,10 +162,17 @@ class WorkflowRunCompletedTrigger(RunWaitMixin, MwaaServerlessHookMixin, BaseTri
     async def on_kill(self) -> None:
         """Stop the run when a user kills/fails/clears the deferred task (Airflow >= 3.3 only).
 
-        The triggerer calls this only for a user action, never when it restarts or hands the trigger
-        to another triggerer, so a restart never stops a run. Errors are logged, not raised.
+        The triggerer calls this for a user action, and (Airflow 3.3) also when another triggerer took
+        the trigger over; the run is stopped only when the task instance left ``deferred``
+        (:mod:`~.kill_check`), so neither a restart nor a move stops a run. Errors are logged, not raised.
         """
         if not self.stop_on_kill or self._ended:
+            return
+        if not await task_left_deferred(self):
+            self.log.info(
+                "Trigger moved to another triggerer (the task is still deferred): workflow run %s left running",
+                self.run_id,
+            )
             return
         from airflow_provider_mwaas.hooks.base import ON_KILL_CONFIG
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,8 @@ class WaitState:
     progress_state: str | None = None  # the state whose task progress was last read
     factor: int = 1
     transient_failures: int = 0
+    announced: bool = False  # the "Waiting for workflow run" line was logged
+    may_read_progress: Callable[[], bool] = lambda: True  # a budget for progress reads (the poller's when coalesced)
 
     @property
     def state(self) -> str:
@@ -56,6 +59,7 @@ class RunWaitMixin(RunEventsMixin):
     async def _wait_coalesced(self, shared: SharedClient, seen: WaitState) -> dict[str, Any]:
         """Take this run's result from the workflow's shared poller after each of its polls."""
         async with watch(shared, self.workflow_arn, self.run_id, self.waiter_delay) as watcher:
+            seen.may_read_progress = watcher.may_read_progress
             while True:
                 remaining = self.ends_at - time.time()
                 result = await watcher.next(remaining) if remaining > 0 else None
@@ -118,23 +122,46 @@ class RunWaitMixin(RunEventsMixin):
         """The watch flow: progress when the state changed; the final event when it ends the wait, else ``None``."""
         watch_ = seen.watch
         watch_.state = state
+        failed = watch_.verdict == "failure"
+        tis: list[dict[str, Any]] | None = None
         if state != seen.progress_state:
             # coalesced, the first sight of a run logs its state alone: N triggers (re)started together
-            # would otherwise send N ListTaskInstances at once; progress is read on its next change
+            # would otherwise send N ListTaskInstances at once; later changes read progress within the
+            # poller's budget (N runs finishing together cost no burst); a failed run's task instances
+            # are always read, once, for its diagnostics and its last progress line
             first_sight = seen.progress_state is None and self.coalesce and state not in TERMINAL_STATES
             seen.progress_state = state
-            wanted = not first_sight and watch_.wants_task_instances(state)
-            tis = await self._task_instances(shared, "debug") if wanted else None
-            line = watch_.progress(state, tis)
-            if line is not None:
-                self.log.info("%s", line)
+            if failed:
+                tis = await self._task_instances(shared, "warning")
+            elif not first_sight and watch_.wants_task_instances(state) and seen.may_read_progress():
+                tis = await self._task_instances(shared, "debug")
+            self._log_progress(seen, watch_.progress(state, tis))
         if state in TERMINAL_STATES:
             self._ended = True
         if watch_.verdict == "success":
             return self._event("success", state, f"Workflow run {self.run_id} ended: {state}")
-        if watch_.verdict == "failure":
-            return await self._failure_event(shared, watch_, run)
+        if failed:
+            if tis is None:
+                tis = await self._task_instances(shared, "warning")
+            return await self._failure_event(shared, watch_, run, tis)
         return None
+
+    def _log_progress(self, seen: WaitState, line: str | None) -> None:
+        """Log a progress line; the first one announces the wait ("Waiting for workflow run ...: STATE")."""
+        if line is None:
+            return
+        if seen.announced:
+            self.log.info("%s", line)
+            return
+        seen.announced = True
+        self.log.info(
+            "Waiting for workflow run %s of %s (poll every %ss, deadline in %.0fs): %s",
+            self.run_id,
+            self.workflow_arn,
+            self.waiter_delay,
+            self.ends_at - time.time(),
+            line.partition(": ")[2],
+        )
 
     async def _call(self, shared: SharedClient, method: Any) -> Any:
         """``method(client, workflow_arn, run_id)`` on the shared client (refused credentials rebuild it)."""
@@ -150,14 +177,14 @@ class RunWaitMixin(RunEventsMixin):
         return tis
 
     async def _failure_event(
-        self, shared: SharedClient, watch_: RunWatch, run: dict[str, Any] | None
+        self, shared: SharedClient, watch_: RunWatch, run: dict[str, Any] | None, tis: list[dict[str, Any]] | None
     ) -> dict[str, Any]:
         if run is None:  # the state came from the listing, which has no ErrorMessage
             try:
                 run = await self._call(shared, shared.hook.get_workflow_run_async)
             except (MwaaServerlessApiError, OSError, botocore_errors()) as err:
                 self.log.warning("Workflow run %s: could not read its error message (%s)", self.run_id, err)
-        failure = watch_.fail(run or {}, await self._task_instances(shared, "warning") or [])
+        failure = watch_.fail(run or {}, tis or [])
         return self._event("failure", failure.state, failure.error_message, failed=failure.failed_task_instances)
 
     async def _timeout_event(self, shared: SharedClient, state: str) -> dict[str, Any]:

@@ -36,3 +36,15 @@ def test_parse_cost_compares_every_variant() -> None:
     for variant in ("import airflow.sdk", "+ from airflow.sdk import BaseOperator", "(ours)", "(amazon)"):
         assert variant in result.stdout
     assert "imports ours adds over '+ BaseOperator'" in result.stdout
+
+
+def test_scale_prints_the_issue_table_for_every_column() -> None:
+    command = [sys.executable, str(REPO_ROOT / "benchmarks" / "scale.py"), "--n", "6", "--upstream-n", "3"]
+    command += ["--worker-n", "2", "--delay", "1", "--window", "1", "--groups", "2", "--failed", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=170)
+    assert result.returncode == 0, result.stderr[-3000:]
+    header = next(line for line in result.stdout.splitlines() if line.startswith("measure"))
+    assert header.split()[1:7] == ["upstream", "N=3", "ours", "N=6", "worker", "N=2"]
+    ended = next(line for line in result.stdout.splitlines() if line.startswith("waits ended"))
+    assert ended.split()[2:] == ["3", "of", "3", "6", "of", "6", "2", "of", "2", "all"], "every wait ended"
+    assert "detection latency median / max" in result.stdout

@@ -88,6 +88,8 @@ class Component:
     log_path: Path
     #: Descendants seen while it ran; stop() kills the ones still alive (some leave the group).
     seen_children: set[int] = field(default_factory=set)
+    #: A triggerer's TriggererJob id, once known.
+    job_id: int | None = None
 
     @property
     def pid(self) -> int:
@@ -157,6 +159,11 @@ class AirflowStack:
     :param home: use this directory as ``AIRFLOW_HOME`` (created; kept) instead of a temporary one.
     :param keep_home: do not delete the temporary home on exit (its path is printed).
     :param verbose: print progress lines (start, health, stop) to stderr.
+    :param triggerers: triggerers to run (``triggerer``, ``triggerer-2``, ...; each its own log port).
+    :param triggerer_capacity: ``[triggerer] capacity`` (``None``: Airflow's default).
+    :param celery_broker_url: run the CeleryExecutor with this broker (and result backend: its db 1),
+        and ``celery_workers`` workers (``celery-worker-1``, ...) of ``worker_concurrency`` slots each;
+        ``None``: the LocalExecutor.
     """
 
     def __init__(
@@ -171,6 +178,11 @@ class AirflowStack:
         triggerer_health_threshold: float = 8.0,
         start_timeout: float = 120.0,
         verbose: bool = True,
+        triggerers: int = 1,
+        triggerer_capacity: int | None = None,
+        celery_broker_url: str | None = None,
+        celery_workers: int = 2,
+        worker_concurrency: int = 2,
     ) -> None:
         self.dag_files = [Path(p) for p in dag_files]
         self.extra_env = dict(extra_env or {})
@@ -181,6 +193,11 @@ class AirflowStack:
         self.triggerer_health_threshold = triggerer_health_threshold
         self.start_timeout = start_timeout
         self.verbose = verbose
+        self.triggerers = triggerers
+        self.triggerer_capacity = triggerer_capacity
+        self.celery_broker_url = celery_broker_url
+        self.celery_workers = celery_workers if celery_broker_url else 0
+        self.worker_concurrency = worker_concurrency
 
         self.home: Path | None = None
         self.api_port = 0
@@ -281,6 +298,17 @@ class AirflowStack:
                 "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": str(self.triggerer_health_threshold),
             }
         )
+        if self.triggerer_capacity is not None:
+            env["AIRFLOW__TRIGGERER__CAPACITY"] = str(self.triggerer_capacity)
+        if self.celery_broker_url:
+            env.update(
+                {
+                    "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                    "AIRFLOW__CELERY__BROKER_URL": self.celery_broker_url,
+                    "AIRFLOW__CELERY__RESULT_BACKEND": self.celery_broker_url.rsplit("/", 1)[0] + "/1",
+                    "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
+                }
+            )
         env.update(self.extra_env)
         return env
 
@@ -319,7 +347,14 @@ class AirflowStack:
 
         for name in COMPONENTS:
             self._start_component(name)
+        for number in range(1, self.celery_workers + 1):
+            self._start_component(f"celery-worker-{number}")
         self.wait_healthy(timeout=self.start_timeout)
+        running = [job["id"] for job in self.triggerer_jobs() if job["state"] == "running"]
+        if len(running) == 1:
+            self.components["triggerer"].job_id = running[0]
+        for number in range(2, self.triggerers + 1):
+            self.start_triggerer(name=f"triggerer-{number}")  # after the first: job ids follow names
         self._log(f"stack healthy after {time.monotonic() - t0:.1f}s")
 
     def _start_component(self, name: str) -> Component:
@@ -327,12 +362,20 @@ class AirflowStack:
         self._restarts[name] = n + 1
         log_path = self.component_log_dir / (f"{name}.log" if n == 0 else f"{name}-{n + 1}.log")
         args = [*airflow_executable(), name]
+        env = self.env
         if name == "api-server":
             args += ["--host", "127.0.0.1", "--port", str(self.api_port)]
+        elif name.startswith("triggerer-"):  # one more triggerer: its own log-server port
+            args = [*airflow_executable(), "triggerer"]
+            env = {**self.env, "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port())}
+        elif name.startswith("celery-worker-"):  # its own celery hostname and log-server port
+            args = [*airflow_executable(), "celery", "worker", "--celery-hostname", f"{name}@%h"]
+            args += ["--without-gossip", "--without-mingle"]
+            env = {**self.env, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())}
         with log_path.open("ab") as out:
             proc = subprocess.Popen(
                 args,
-                env=self.env,
+                env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -356,7 +399,9 @@ class AirflowStack:
         # then the api-server (running tasks and stopping components still talk to it).
         comps = list(self.all_components)
         t0 = time.monotonic()
-        for names in (("triggerer",), ("scheduler", "dag-processor"), ("api-server",)):
+        triggerers = tuple(c.name for c in comps if c.name.startswith("triggerer"))
+        workers = tuple(c.name for c in comps if c.name.startswith("celery-worker"))
+        for names in (triggerers, workers, ("scheduler", "dag-processor"), ("api-server",)):
             batch = [c for c in comps if c.name in names]
             for comp in batch:
                 if comp.alive():
@@ -413,24 +458,24 @@ class AirflowStack:
             time.sleep(0.5)
         raise StackError(f"stack not healthy after {timeout}s; last health: {last}")
 
-    def stop_triggerer(self, sig: int = signal.SIGTERM, grace: float = 20.0) -> None:
+    def stop_triggerer(self, sig: int = signal.SIGTERM, grace: float = 20.0, name: str = "triggerer") -> None:
         """Stop the running triggerer with ``sig`` (SIGKILL: no clean shutdown), then clean its group.
 
         After SIGKILL the trigger moves to a new triggerer only once the old heartbeat is older than
         ``triggerer_health_threshold``; after SIGTERM the job is marked finished and it moves at once.
         A killed triggerer's log-server child may survive and hold its port: its group is killed too.
         """
-        comp = self.components.pop("triggerer")
+        comp = self.components.pop(name)
         self._log(f"stopping triggerer pid={comp.pid} with {signal.Signals(sig).name}")
         comp.stop(sig, grace=grace)
 
     def triggerer_jobs(self) -> list[dict[str, Any]]:
         return self.get("/api/v2/jobs", job_type="TriggererJob", limit=100)["jobs"]
 
-    def start_triggerer(self, wait_running: bool = True, timeout: float = 60.0) -> Component:
+    def start_triggerer(self, wait_running: bool = True, timeout: float = 60.0, name: str = "triggerer") -> Component:
         """Start a new triggerer; by default wait until its own TriggererJob row is running."""
         known = {job["id"] for job in self.triggerer_jobs()}
-        comp = self._start_component("triggerer")
+        comp = self._start_component(name)
         if wait_running:
 
             def new_job() -> dict[str, Any] | None:
@@ -441,6 +486,7 @@ class AirflowStack:
                 return None
 
             job = self.wait_for(new_job, timeout, "the new triggerer's job to run")
+            comp.job_id = job["id"]
             comp.remember_children()
             self._log(f"new triggerer job {job['id']} running")
         return comp

@@ -153,7 +153,10 @@ async def test_state_changes_and_task_progress_are_logged_once_each(
     with structlog.testing.capture_logs() as logs:
         await only_event(make_trigger(aws_conn_env, workflow_arn, run_id))
     prefix = f"Workflow run {run_id}: "
-    lines = [entry["event"][len(prefix) :] for entry in logs if entry["event"].startswith(prefix)]
+    waiting = [entry["event"] for entry in logs if entry["event"].startswith(f"Waiting for workflow run {run_id} ")]
+    assert len(waiting) == 1, "the wait is announced once, with the run's first state"
+    lines = [waiting[0].rpartition("): ")[2]]
+    lines += [entry["event"][len(prefix) :] for entry in logs if entry["event"].startswith(prefix)]
     progress = [line for line in lines if not line.startswith("wait ended")]
     assert progress[0] in {"STARTING", "QUEUED"}
     assert any(line.startswith("RUNNING: ") and line.endswith("task instances done") for line in progress)
@@ -266,14 +269,19 @@ async def test_recreated_trigger_sees_the_run_finish(
 # -- on_kill: through the triggerer's own cancellation code -----------------------------------------------
 
 
-async def _run_in_triggerer_then_cancel(trigger: WorkflowRunCompletedTrigger, *, user_action: bool) -> None:
-    """Run ``trigger`` in Airflow's TriggerRunner, then cancel it as a user kill or as a shutdown would."""
+async def _run_in_triggerer_then_cancel(
+    trigger: WorkflowRunCompletedTrigger, *, user_action: bool, task_instance: Any = None
+) -> None:
+    """Run ``trigger`` in Airflow's TriggerRunner, then cancel it as a user kill or as a shutdown would
+    (``task_instance``: attached to the trigger once it runs, as the triggerer's own would be)."""
     from airflow.jobs.triggerer_job_runner import TriggerRunner
 
     runner = TriggerRunner()
     task = asyncio.ensure_future(runner.run_trigger(1, trigger))
     runner.triggers[1] = {"task": task, "is_watcher": False, "name": "mwaas-test", "events": 0}
     await asyncio.sleep(1.5)
+    if task_instance is not None:
+        trigger.task_instance = task_instance
     if user_action:
         runner.to_cancel.append(1)
         await runner.cancel_triggers()  # the path taken when a user marks/clears the deferred task
@@ -394,3 +402,40 @@ async def test_sync_credential_refresh_of_assumed_roles_runs_off_the_event_loop(
         await client.list_workflows()
     assert refresh_threads, "the expired credentials were refreshed"
     assert threading.get_ident() not in refresh_threads
+
+
+@requires_on_kill
+@pytest.mark.parametrize(("task_state", "stops"), [("deferred", False), ("success", True), (None, True)])
+async def test_a_trigger_taken_over_by_another_triggerer_leaves_the_run_alone(
+    aws_conn_env: str,
+    emulator: Any,
+    client: Any,
+    workflow_arn: str,
+    start_run: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    task_state: str | None,
+    stops: bool,
+) -> None:
+    """Airflow 3.3 cancels a trigger moved to another triggerer on the user-action path (on_kill); only a
+    task instance that left ``deferred`` (marked, cleared) means a user acted. The supervisor's answer is
+    faked: a triggerer losing a trigger to another one cannot be staged at an exact moment here."""
+    from types import SimpleNamespace
+
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    monkeypatch.setenv("AIRFLOW_DISABLE_GREENBACK_PORTAL", "true")
+    asked: list[dict[str, Any]] = []
+
+    def get_task_states(**kwargs: Any) -> dict[str, Any]:
+        asked.append(kwargs)
+        return {"manual_1": {"start_2": task_state}}
+
+    monkeypatch.setattr(RuntimeTaskInstance, "get_task_states", staticmethod(get_task_states))
+    emulator.control.hold(workflow_arn=workflow_arn)
+    run_id = start_run()
+    trigger = make_trigger(aws_conn_env, workflow_arn, run_id)
+    ti = SimpleNamespace(dag_id="d", task_id="start", run_id="manual_1", map_index=2)
+    await _run_in_triggerer_then_cancel(trigger, user_action=True, task_instance=ti)
+    assert asked == [{"dag_id": "d", "map_index": 2, "task_ids": ["start"], "run_ids": ["manual_1"]}]
+    assert emulator.control.counters()["requests"].get("StopWorkflowRun", 0) == (1 if stops else 0)
+    assert (_state(client, workflow_arn, run_id) == "RUNNING") is not stops

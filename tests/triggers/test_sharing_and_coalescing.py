@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -39,7 +40,15 @@ async def until(condition: Any, timeout: float = 20) -> None:
 
 
 def without_timing(event: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in event.items() if key != "waited_seconds"}
+    """The event without what depends on timing: the wait's length and the task instances' durations."""
+    kept = {key: value for key, value in event.items() if key != "waited_seconds"}
+    if isinstance(kept.get("message"), str):
+        kept["message"] = re.sub(r" after \d+s", " after <n>s", kept["message"])
+    if kept.get("failed_task_instances"):
+        kept["failed_task_instances"] = [
+            {k: v for k, v in ti.items() if k != "DurationInSeconds"} for ti in kept["failed_task_instances"]
+        ]
+    return kept
 
 
 # -- events are the single-run path's ------------------------------------------------------------------------

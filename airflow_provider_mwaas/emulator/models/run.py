@@ -127,6 +127,14 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
             if self.completed_on is not None:
                 self.completed_on -= shift
 
+    def release(self) -> None:
+        """Let this held run finish; in ``time`` mode its clock restarts now (held time does not count)."""
+        with self._lock:
+            current = self.status  # states due while held are entered first
+            self.held = False
+            if current == "RUNNING":
+                self._time_progressed = datetime.now()
+
     def read(self) -> str:
         """One poll of this run: advances it in ``call`` mode, then returns its state."""
         with self._lock:
@@ -222,7 +230,7 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
 
     def record(self) -> dict[str, Any]:
         """The control API's view: ``RunId, WorkflowArn, ClientToken, Status, WorkflowVersion, Held,
-        OverrideParameters, CreatedAt`` (a test's own emulator: the parameters are the test's)."""
+        OverrideParameters, CreatedAt, CompletedOn`` (a test's own emulator: the parameters are the test's)."""
         return {
             "RunId": self.run_id,
             "WorkflowArn": self.workflow_arn,
@@ -232,4 +240,5 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
             "Held": self.held,
             "OverrideParameters": self.override_parameters,
             "CreatedAt": self.created_at.isoformat(),
+            "CompletedOn": self.completed_on.isoformat() if self.completed_on is not None else None,
         }
