@@ -18,7 +18,6 @@ from airflow_provider_mwaas.service.error_kinds import (  # noqa: F401  (re-expo
     MAX_CONSECUTIVE_TRANSIENT_FAILURES,
     error_codes_by_kind,
 )
-from airflow_provider_mwaas.triggers.kill_check import task_left_deferred
 from airflow_provider_mwaas.triggers.run_wait import RunWaitMixin, WaitState, botocore_errors
 from airflow_provider_mwaas.triggers.shared_clients import client_pool
 from airflow_provider_mwaas.triggers.trigger_events import check_target_states
@@ -162,17 +161,12 @@ class WorkflowRunCompletedTrigger(RunWaitMixin, MwaaServerlessHookMixin, BaseTri
     async def on_kill(self) -> None:
         """Stop the run when a user kills/fails/clears the deferred task (Airflow >= 3.3 only).
 
-        The triggerer calls this for a user action, and (Airflow 3.3) also when another triggerer took
-        the trigger over; the run is stopped only when the task instance left ``deferred``
-        (:mod:`~.kill_check`), so neither a restart nor a move stops a run. Errors are logged, not raised.
+        Known gap (docs/performance.md, "The full 500"): Airflow 3.3 also calls this for a trigger another
+        triggerer took over because this one's heartbeat was late, so such a move stops the run. A check of
+        the task's state cannot tell the two apart: a cleared task can be deferred again (a new try) before
+        this runs. Errors are logged, not raised.
         """
         if not self.stop_on_kill or self._ended:
-            return
-        if not await task_left_deferred(self):
-            self.log.info(
-                "Trigger moved to another triggerer (the task is still deferred): workflow run %s left running",
-                self.run_id,
-            )
             return
         from airflow_provider_mwaas.hooks.base import ON_KILL_CONFIG
 
