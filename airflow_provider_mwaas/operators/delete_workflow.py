@@ -49,9 +49,8 @@ class DeleteWorkflowOperator(MwaaServerlessBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.workflow_arn = workflow_arn
-        self.workflow_name = workflow_name
-        self.workflow_version = workflow_version
+        # the workflow, by exactly one of ARN and name, and optionally one version of it
+        self.workflow_arn, self.workflow_name, self.workflow_version = workflow_arn, workflow_name, workflow_version
         self.missing_ok = missing_ok
 
     def execute(self, context: Context) -> str | None:

@@ -91,14 +91,11 @@ class StartWorkflowRunOperator(OpenLineageMixin, TokenRuleMixin, MwaaServerlessB
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.workflow_arn = workflow_arn
-        self.workflow_version = workflow_version
-        self.override_parameters = override_parameters
-        self.sensitive_override_keys = sensitive_override_keys
-        self.client_token = client_token
+        # the run asked for; then how to wait for it
+        self.workflow_arn, self.workflow_version, self.client_token = workflow_arn, workflow_version, client_token
+        self.override_parameters, self.sensitive_override_keys = override_parameters, sensitive_override_keys
         self.wait_for_completion = wait_for_completion
-        self.waiter_delay = waiter_delay
-        self.waiter_max_attempts = waiter_max_attempts
+        self.waiter_delay, self.waiter_max_attempts = waiter_delay, waiter_max_attempts
         self.deferrable = _default_deferrable() if deferrable is None else deferrable
         self.stop_on_kill = stop_on_kill
         self.openlineage_inject_parent_info = (

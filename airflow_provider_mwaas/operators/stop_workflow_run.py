@@ -41,11 +41,9 @@ class StopWorkflowRunOperator(MwaaServerlessBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.workflow_arn = workflow_arn
-        self.run_id = run_id
+        self.workflow_arn, self.run_id = workflow_arn, run_id
         self.wait_for_completion = wait_for_completion
-        self.waiter_delay = waiter_delay
-        self.waiter_max_attempts = waiter_max_attempts
+        self.waiter_delay, self.waiter_max_attempts = waiter_delay, waiter_max_attempts
 
     def execute(self, context: Context) -> str:
         from airflow_provider_mwaas.params.validation import check_run_id

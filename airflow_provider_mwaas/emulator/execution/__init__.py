@@ -32,18 +32,15 @@ class WorkflowExecutor:
     #: Every run started, so that stopping the emulator stops their executions too.
     runs: list[Any] = field(default_factory=list, compare=False, repr=False)
 
-    def start_run(
-        self, backend: Any, workflow: Any, version: Any, token: str | None, request: dict[str, Any], sequence: int
-    ) -> ExecutedRun:
-        """Create a run of ``version`` and start executing it.
+    def start_run(self, backend: Any, start: Any) -> ExecutedRun:
+        """Create the run ``start`` asks for and start executing it.
 
         :param backend: the MWAA Serverless backend (its account and region).
+        :param start: the run's :class:`~..models.run.RunStart`.
         """
         from .run import ExecutedRun
 
-        run = ExecutedRun(
-            workflow, version, token, request, sequence, self.endpoint_url, backend.account_id, backend.region_name
-        )
+        run = ExecutedRun(start, self.endpoint_url, backend.account_id, backend.region_name)
         run.execution.start()
         self.runs.append(run)
         return run

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from airflow_provider_mwaas.emulator.definitions import TaskSpec
-from airflow_provider_mwaas.emulator.models import TERMINAL, Workflow, WorkflowRun, WorkflowVersion, utcnow
+from airflow_provider_mwaas.emulator.models import TERMINAL, WorkflowRun, utcnow
+from airflow_provider_mwaas.emulator.models.run import RunStart
 from airflow_provider_mwaas.emulator.models.shapes import compact
 from airflow_provider_mwaas.emulator.models.task_instances import task_instance_ids_of
 
@@ -25,28 +26,15 @@ _IN_FLIGHT_BEFORE_STOP = ("STARTING", "QUEUED", "RUNNING")
 class ExecutedRun(WorkflowRun):
     """A run executed by a local Airflow (see :mod:`airflow_provider_mwaas.emulator.execution`).
 
-    :param workflow: the workflow.
-    :param version: the version to run (its definition and ``Code`` snapshots).
-    :param client_token: the request's ClientToken.
-    :param request: ``{"WorkflowVersion", "OverrideParameters"}`` as requested.
-    :param sequence: the backend's run counter.
+    :param start: what StartWorkflowRun asked for (the version's definition and ``Code`` snapshots run).
     :param endpoint_url: the emulator's URL, for AWS clients inside the workflow.
     :param account_id: the backend's account (for the task logs in CloudWatch Logs).
     :param region: the backend's region.
     """
 
-    def __init__(
-        self,
-        workflow: Workflow,
-        version: WorkflowVersion,
-        client_token: str | None,
-        request: dict[str, Any],
-        sequence: int,
-        endpoint_url: str,
-        account_id: str,
-        region: str,
-    ):
-        super().__init__(workflow, version, client_token, request, sequence, outcome=None, held=False)
+    def __init__(self, start: RunStart, endpoint_url: str, account_id: str, region: str):
+        super().__init__(start, outcome=None, held=False)
+        workflow, version, request = start.workflow, start.version, start.request
         self._status = "STARTING"
         self.account_id = account_id
         self.region = region

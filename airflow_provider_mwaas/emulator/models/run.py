@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -21,19 +22,29 @@ if TYPE_CHECKING:
     from .workflows import Workflow
 
 
+@dataclass(frozen=True)
+class RunStart:
+    """What a StartWorkflowRun created a run from.
+
+    :param workflow: the workflow.
+    :param version: the version to run.
+    :param client_token: the request's ClientToken.
+    :param request: ``{"WorkflowVersion", "OverrideParameters"}`` as requested.
+    :param sequence: the backend's run counter.
+    """
+
+    workflow: Workflow
+    version: WorkflowVersion
+    client_token: str | None
+    request: dict[str, Any]
+    sequence: int
+
+
 class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
     """One run; its state comes from moto's ``ManagedState`` (see :mod:`.transitions`)."""
 
-    def __init__(
-        self,
-        workflow: Workflow,
-        version: WorkflowVersion,
-        client_token: str | None,
-        request: dict[str, Any],
-        sequence: int,
-        outcome: ScriptedOutcome | None,
-        held: bool,
-    ):
+    def __init__(self, start: RunStart, outcome: ScriptedOutcome | None, held: bool):
+        workflow, version, request = start.workflow, start.version, start.request
         ManagedState.__init__(
             self,
             RUN_MODEL,
@@ -48,10 +59,10 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
         self.workflow_arn = workflow.arn
         self.workflow_version = version.version_id
         self.tasks = version.tasks
-        self.client_token = client_token
+        self.client_token = start.client_token
         self.request = request
         self.override_parameters = request.get("OverrideParameters")
-        self.sequence = sequence
+        self.sequence = start.sequence
         self.created_at = utcnow()
         self.modified_at = self.created_at
         self.running_since: datetime | None = None

@@ -10,7 +10,7 @@ from moto.utilities.paginator import paginate
 
 from ..exceptions import ConflictException, ResourceNotFoundException
 from ..state import STATE
-from .run import WorkflowRun
+from .run import RunStart, WorkflowRun
 from .shapes import PAGINATION_MODEL, TERMINAL, compact
 
 if TYPE_CHECKING:
@@ -50,15 +50,12 @@ class RunsMixin:
                     )
                 return {"RunId": run.run_id, "Status": run.peek, "StartedAt": run.created_at}
             version = workflow.version(params.get("WorkflowVersion"))
+            start = RunStart(workflow, version, token, request, next(self._sequence))
             if STATE.executor is not None:  # executing mode: see emulator/execution
-                run = STATE.executor.start_run(self, workflow, version, token, request, next(self._sequence))
+                run = STATE.executor.start_run(self, start)
             else:
                 run = WorkflowRun(
-                    workflow,
-                    version,
-                    token,
-                    request,
-                    next(self._sequence),
+                    start,
                     outcome=STATE.outcomes.take_script(workflow.arn),
                     held=STATE.outcomes.holds(workflow.arn),
                 )
