@@ -23,6 +23,9 @@ from airflow_provider_mwaas.triggers.shared_clients import client_pool
 from airflow_provider_mwaas.triggers.trigger_events import check_target_states
 from airflow_provider_mwaas.watch.run_watch import RunWatch
 
+#: on_kill work in flight (see :meth:`WorkflowRunCompletedTrigger.on_kill`): a strong reference until done.
+_ON_KILL_WORK: set[asyncio.Future[None]] = set()
+
 
 class WorkflowRunCompletedTrigger(RunWaitMixin, MwaaServerlessHookMixin, BaseTrigger):
     """Wait with aiobotocore until the run ends, then yield ONE event.
@@ -161,12 +164,29 @@ class WorkflowRunCompletedTrigger(RunWaitMixin, MwaaServerlessHookMixin, BaseTri
     async def on_kill(self) -> None:
         """Stop the run when a user kills/fails/clears the deferred task (Airflow >= 3.3 only).
 
-        Known gap (docs/performance.md, "The full 500"): Airflow 3.3 also calls this for a trigger another
-        triggerer took over because this one's heartbeat was late, so such a move stops the run. A check of
-        the task's state cannot tell the two apart: a cleared task can be deferred again (a new try) before
-        this runs. Errors are logged, not raised.
+        Airflow 3.3 also calls this for a trigger another triggerer took over (this one's heartbeat was
+        late): the run is left alone when a try of the task still waits on it
+        (:func:`~airflow_provider_mwaas.triggers.kill_cause.still_waited_on`). Errors are logged, not raised.
         """
         if not self.stop_on_kill or self._ended:
+            return
+        # Airflow 3.3's triggerer cancels the trigger's task again on every loop (about 1 s) until it ends,
+        # and each cancel lands in whatever on_kill awaits: shield the work so it finishes (the triggerer
+        # swallows the CancelledError and moves on; the shielded task keeps a reference until done).
+        work = asyncio.ensure_future(self._stop_unless_moved())
+        _ON_KILL_WORK.add(work)
+        work.add_done_callback(_ON_KILL_WORK.discard)
+        await asyncio.shield(work)
+
+    async def _stop_unless_moved(self) -> None:
+        from airflow_provider_mwaas.triggers.kill_cause import still_waited_on
+
+        if await still_waited_on(self, self.run_id):
+            self.log.info(
+                "Trigger cancelled here, but the task is still deferred on workflow run %s (the trigger moved to "
+                "another triggerer): leaving the run alone",
+                self.run_id,
+            )
             return
         from airflow_provider_mwaas.hooks.base import ON_KILL_CONFIG
 

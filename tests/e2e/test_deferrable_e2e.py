@@ -10,6 +10,7 @@ On failure the component log tails, the task logs and the emulator's counters ar
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from tests.e2e.airflow_stack import REPO_ROOT, AirflowStack
@@ -150,8 +152,9 @@ def test_success_defers_and_starts_exactly_one_run(stack: AirflowStack, emulator
     assert "Pausing task as DEFERRED" in log or "deferred" in log.lower()
     assert TRIGGER_CLASS in log, "the provider's trigger did not run for this task"
     assert "Trigger fired event" in log and "trigger completed" in log
-    # The trigger logs the run's state changes while it waits (e.g. "RUNNING: 2/3 task instances done").
-    progress = re.findall(r"Workflow run \S+: (STARTING|QUEUED|RUNNING|SUCCESS)\b", log)
+    # The trigger logs the state it first sees ("Waiting for workflow run X of ARN (poll ...): STATE", which
+    # is already SUCCESS on a busy machine) and each change while it waits ("Workflow run X: RUNNING: 2/3 ...").
+    progress = re.findall(r"[Ww]orkflow run \S+(?: of \S+ \([^)]*\))?: (STARTING|QUEUED|RUNNING|SUCCESS)\b", log)
     assert progress and progress[-1] == "SUCCESS", f"no progress lines from the trigger: {progress}"
     assert stack.trigger_log_files(DAG_ID, run_id, START_TASK), "no trigger log file written"
 
@@ -248,3 +251,51 @@ def _status_polls(emulator: Any) -> int:
     """Requests that read a run's status: coalesced listings (ListWorkflowRuns) and GetWorkflowRun."""
     requests = emulator.control.counters()["requests"]
     return requests.get("ListWorkflowRuns", 0) + requests.get("GetWorkflowRun", 0)
+
+
+def test_a_trigger_moved_off_a_late_triggerer_leaves_its_run_running(stack: AirflowStack, emulator, diagnose):
+    """Airflow 3.3 calls ``on_kill`` for a trigger its triggerer lost to another one (a late heartbeat),
+    on the same path as a user's clear. Freeze the triggerer (SIGSTOP, its whole tree) past the health
+    threshold: a second triggerer takes the trigger. Thaw it: it cancels its copy and calls ``on_kill``,
+    which must see the task still deferred on this run and leave the run alone; the task then succeeds on
+    the second triggerer with exactly one run and no StopWorkflowRun. (Last in the module: it leaves the
+    stack with one triggerer again.)"""
+    arn = new_workflow(stack, emulator, diagnose, "e2e-trigger-moved")
+    emulator.control.hold(workflow_arn=arn)
+    run_id = stack.trigger_dag(DAG_ID)
+    diagnose["runs"].append(run_id)
+    stack.wait_for_task_state(DAG_ID, run_id, START_TASK, ["deferred"], timeout=60)
+    stack.wait_for(lambda: len(stack.trigger_log_files(DAG_ID, run_id, START_TASK)) == 1, 30, "trigger to start")
+    stops_before = emulator.control.counters()["requests"].get("StopWorkflowRun", 0)
+
+    stack.start_triggerer(name="triggerer-2")
+    frozen = [psutil.Process(stack.components["triggerer"].pid)]  # the supervisor: its heartbeat stops
+    for proc in frozen:
+        proc.send_signal(signal.SIGSTOP)
+    try:
+        stack.wait_for(
+            lambda: len(stack.trigger_log_files(DAG_ID, run_id, START_TASK)) >= 2,
+            stack.triggerer_health_threshold + 45,
+            "the second triggerer to take the trigger",
+        )
+    finally:
+        for proc in frozen:
+            with contextlib.suppress(psutil.Error):
+                proc.send_signal(signal.SIGCONT)
+
+    def moved_line_logged() -> bool:
+        # the trigger's own log, or the triggerer's (where Airflow may route a cancelled trigger's lines)
+        paths = [*stack.trigger_log_files(DAG_ID, run_id, START_TASK), stack.component_log_dir / "triggerer.log"]
+        return any("the trigger moved to another triggerer" in path.read_text(errors="replace") for path in paths)
+
+    # The thawed triggerer finds the trigger no longer its own and calls on_kill (Airflow >= 3.3).
+    stack.wait_for(moved_line_logged, 60, "the thawed triggerer's on_kill to recognise the move")
+    runs = emulator.control.runs(arn)
+    assert len(runs) == 1 and runs[0]["Status"] in {"STARTING", "QUEUED", "RUNNING"}, runs
+    assert emulator.control.counters()["requests"].get("StopWorkflowRun", 0) == stops_before, "the run was stopped"
+
+    emulator.control.release(workflow_arn=arn)
+    run = stack.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT)
+    assert run["state"] == "success", stack.task_states(DAG_ID, run_id)
+    assert len(emulator.control.runs(arn)) == 1, "a second workflow run was started"
+    stack.stop_triggerer(signal.SIGTERM, name="triggerer-2")
