@@ -107,3 +107,21 @@ def airflow_db() -> Path:
         timeout=300,
     )
     return _AIRFLOW_HOME
+
+
+# Long stack scenarios (marker ``long``: the soak, the fleet, the executed-workflow e2e, ...) run in
+# ``./scripts/test-long`` (and so in CI), not in the README's ``./scripts/test``, which keeps it near 15
+# minutes on 2 cores. ``--long`` (what test-long passes) or ``MWAAS_LONG=1`` selects them here too.
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true", help="also run the long stack scenarios (marker 'long')")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--long") or os.environ.get("MWAAS_LONG") == "1":
+        return
+    long, kept = [], []
+    for item in items:
+        (long if item.get_closest_marker("long") else kept).append(item)
+    if long:
+        config.hook.pytest_deselected(items=long)
+        items[:] = kept

@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e.airflow_stack import AirflowStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.long, pytest.mark.e2e, pytest.mark.timeout(240)]
 
 DAG_FILE = Path(__file__).parent / "dags" / "e2e_selftest_dag.py"
 DAG_ID = "e2e_selftest"

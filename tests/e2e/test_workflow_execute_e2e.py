@@ -19,7 +19,7 @@ import pytest
 
 from tests.e2e.airflow_stack import REPO_ROOT, AirflowStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.long, pytest.mark.e2e, pytest.mark.timeout(420)]
 pytest.importorskip("dagfactory")
 DAG_ID = "example_mwaa_serverless_workflow"
 EXAMPLES = REPO_ROOT / "example_dags"

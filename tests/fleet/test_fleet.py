@@ -11,7 +11,7 @@ import pytest
 
 from tests.fleet.harness import FleetConfig, print_report, run_fleet
 
-pytestmark = [pytest.mark.fleet, pytest.mark.e2e, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.long, pytest.mark.fleet, pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
 def test_a_celery_fleet_loses_no_wait_when_a_triggerer_is_killed() -> None:

@@ -262,7 +262,10 @@ def test_sensor_timeout_is_airflow_sensor_timeout_in_every_mode_and_soft_fail_sk
     s = held_run_sensor(emulator, workflow_arn, start_run, aws_conn_env, deferrable=deferrable, soft_fail=soft_fail)
     with pytest.raises(AirflowSkipException if soft_fail else AirflowSensorTimeout):
         _run_to_the_end(s)
-    assert [run["Status"] for run in emulator.control.runs(workflow_arn)] == ["RUNNING"], "the run is left alone"
+    # left alone: still in flight (how far it got depends on how many polls a busy machine fitted in), never stopped
+    [run] = emulator.control.runs(workflow_arn)
+    assert run["Status"] in {"STARTING", "QUEUED", "RUNNING"}, run
+    assert emulator.control.counters()["requests"].get("StopWorkflowRun", 0) == 0
 
 
 def test_execution_timeout_bounds_a_deferred_sensor_which_leaves_the_run_alone(

@@ -12,7 +12,7 @@ import pytest
 
 from tests.soak.harness import SoakConfig, print_report, run_soak
 
-pytestmark = [pytest.mark.soak, pytest.mark.e2e, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.long, pytest.mark.soak, pytest.mark.e2e, pytest.mark.timeout(420)]
 
 REDUCED = SoakConfig(
     dag_runs=2,
