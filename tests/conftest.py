@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.emulator_conn import emulator_conn_env
 from tests.network_guard import install_network_guard
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -86,13 +86,8 @@ def workflow_arn(emulator: Any) -> str:
 @pytest.fixture
 def aws_conn_env(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     """An ``aws`` connection ``mwaa_serverless_default`` pointing at the emulator (env-defined)."""
-    conn = {
-        "conn_type": "aws",
-        "login": "testing",
-        "password": "testing",
-        "extra": {"region_name": "us-east-1", "endpoint_url": emulator.url},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_MWAA_SERVERLESS_DEFAULT", json.dumps(conn))
+    for name, value in emulator_conn_env(emulator.url).items():
+        monkeypatch.setenv(name, value)
     return "mwaa_serverless_default"
 
 

@@ -11,7 +11,6 @@ On failure the component log tails, the task logs and the emulator's counters ar
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import signal
@@ -24,6 +23,7 @@ import psutil
 import pytest
 
 from tests.e2e.airflow_stack import REPO_ROOT, AirflowStack
+from tests.emulator_conn import emulator_conn_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -54,14 +54,8 @@ def emulator() -> Iterator:
 def stack(emulator) -> Iterator[AirflowStack]:
     if not EXAMPLE_DAG.exists():
         pytest.skip(f"{EXAMPLE_DAG} not written yet")
-    conn = {
-        "conn_type": "aws",
-        "login": "testing",
-        "password": "testing",
-        "extra": {"region_name": "us-east-1", "endpoint_url": emulator.url},
-    }
     env = {
-        "AIRFLOW_CONN_MWAA_SERVERLESS_DEFAULT": json.dumps(conn),
+        **emulator_conn_env(emulator.url),
         "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True",
         # mwaas_workflow_arn is set per test through the REST API (see module docstring).
         "AIRFLOW_VAR_MWAAS_WAITER_DELAY": "1",

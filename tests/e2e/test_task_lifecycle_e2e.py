@@ -20,6 +20,7 @@ import pytest
 
 from airflow_provider_mwaas.operators.client_token import DERIVED_TOKEN
 from tests.e2e.airflow_stack import REPO_ROOT, AirflowStack
+from tests.emulator_conn import emulator_conn_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -41,13 +42,7 @@ def emulator() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def stack(emulator: Any) -> Iterator[AirflowStack]:
-    conn = {
-        "conn_type": "aws",
-        "login": "testing",
-        "password": "testing",
-        "extra": {"region_name": "us-east-1", "endpoint_url": emulator.url},
-    }
-    with AirflowStack([DAG_FILE], extra_env={"AIRFLOW_CONN_MWAA_SERVERLESS_DEFAULT": json.dumps(conn)}) as stack:
+    with AirflowStack([DAG_FILE], extra_env=emulator_conn_env(emulator.url)) as stack:
         stack.wait_for_dag(DEFERRED)
         stack.wait_for_dag(WORKER)
         yield stack

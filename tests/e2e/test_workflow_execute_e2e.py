@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from tests.e2e.airflow_stack import REPO_ROOT, AirflowStack
+from tests.emulator_conn import emulator_conn_env
 
 pytestmark = [pytest.mark.long, pytest.mark.e2e, pytest.mark.timeout(420)]
 pytest.importorskip("dagfactory")
@@ -45,14 +46,8 @@ def buckets(emulator: Any) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def stack(emulator: Any, buckets: dict[str, str]) -> Iterator[AirflowStack]:
-    conn = {
-        "conn_type": "aws",
-        "login": "testing",
-        "password": "testing",
-        "extra": {"region_name": "us-east-1", "endpoint_url": emulator.url},
-    }
     env = {
-        "AIRFLOW_CONN_MWAA_SERVERLESS_DEFAULT": json.dumps(conn),
+        **emulator_conn_env(emulator.url),
         "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True",
         "AIRFLOW_VAR_MWAAS_WAITER_DELAY": "1",
         "AIRFLOW_VAR_MWAAS_DEFINITIONS_BUCKET": buckets["definitions"],

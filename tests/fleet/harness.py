@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.airflow_stack import AirflowStack
+from tests.emulator_conn import emulator_conn_env
 from tests.fleet.redis_server import redis_server
 from tests.soak.harness import _Db as SoakDb
 
@@ -119,14 +120,8 @@ def run_fleet(config: FleetConfig, *, verbose_stack: bool = True) -> FleetReport
         ctl = emulator.control
         arn = ctl.create_workflow(name="fleet")
         ctl.hold(workflow_arn=arn)
-        conn = {
-            "conn_type": "aws",
-            "login": "testing",
-            "password": "testing",
-            "extra": {"region_name": "us-east-1", "endpoint_url": emulator.url},
-        }
         env = {
-            "AIRFLOW_CONN_MWAA_SERVERLESS_DEFAULT": json.dumps(conn),
+            **emulator_conn_env(emulator.url),
             "MWAAS_FLEET_CONFIG": json.dumps({"arn": arn, "waits": config.waits, "waiter_delay": config.waiter_delay}),
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(max(16, config.waits)),
         }

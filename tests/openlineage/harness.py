@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.emulator_conn import emulator_conn_env
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 NAMESPACE = "mwaas-lineage-test"
@@ -47,15 +49,9 @@ def run_lineage(
     spec_file = tmp_path / "spec.json"
     spec_file.write_text(json.dumps(spec))
     report_file = tmp_path / "report.json"
-    conn = {
-        "conn_type": "aws",
-        "login": "testing",
-        "password": "testing",
-        "extra": {"region_name": "us-east-1", "endpoint_url": emulator_url},
-    }
     child_env = {
         **os.environ,
-        "AIRFLOW_CONN_MWAA_SERVERLESS_DEFAULT": json.dumps(conn),
+        **emulator_conn_env(emulator_url),
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
             {"type": "file", "log_file_path": str(events_file), "append": True}
         ),

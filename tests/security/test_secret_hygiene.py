@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.airflow_stack import AirflowStack
+from tests.emulator_conn import emulator_conn_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -64,14 +65,8 @@ def finished_run() -> Iterator[dict[str, Any]]:
         ctl.configure_transitions(mode="time", seconds_per_state=0.5)
         arn_worker, arn_deferred = ctl.create_workflow(name="hygiene-worker"), ctl.create_workflow(name="hygiene-def")
         ctl.hold(workflow_arn=arn_deferred)  # keep the deferred task deferred until its trigger row is read
-        conn = {
-            "conn_type": "aws",
-            "login": "testing",
-            "password": SECRET_PASSWORD,
-            "extra": {"region_name": "us-east-1", "endpoint_url": emulator.url, "aws_session_token": SECRET_EXTRA},
-        }
         env = {
-            "AIRFLOW_CONN_MWAA_SERVERLESS_DEFAULT": json.dumps(conn),
+            **emulator_conn_env(emulator.url, password=SECRET_PASSWORD, aws_session_token=SECRET_EXTRA),
             "AIRFLOW_VAR_MWAAS_PLANTED_SECRET": SECRET_OVERRIDE,
             "AIRFLOW_VAR_MWAAS_PLANTED_A": SECRET_API_TOKEN,
             "AIRFLOW_VAR_MWAAS_PLANTED_B": SECRET_CONFIGURED,

@@ -31,6 +31,7 @@ from typing import Any
 
 from airflow_provider_mwaas.service.model import operation_names
 from tests.e2e.airflow_stack import AirflowStack
+from tests.emulator_conn import emulator_conn_env
 from tests.soak.accounting import (
     DAG_ID,
     FAILING_KINDS,
@@ -167,14 +168,8 @@ def run_soak(config: SoakConfig, *, verbose_stack: bool = True) -> SoakReport:
         ctl.hold(workflow_arn=arns["arn_crash"])  # until every crash retry re-attached
         ctl.hold(workflow_arn=arns["arn_ok"])  # the deferred waits: until the triggerer restarts are done
         dag_config = {**arns, **{kind: config.map_width(kind) for kind in (*ONE_RUN_KINDS, *FAILING_KINDS)}}
-        conn = {
-            "conn_type": "aws",
-            "login": "testing",
-            "password": "testing",
-            "extra": {"region_name": "us-east-1", "endpoint_url": emulator.url, "config_kwargs": BOTOCORE_CONFIG},
-        }
         env = {
-            "AIRFLOW_CONN_MWAA_SERVERLESS_DEFAULT": json.dumps(conn),
+            **emulator_conn_env(emulator.url, config_kwargs=BOTOCORE_CONFIG),
             "MWAAS_SOAK_CONFIG": json.dumps(dag_config),
             "MWAAS_SOAK_CRASH": "1",
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "64",
