@@ -73,6 +73,22 @@ class EventsSetupMixin(MwaaServerlessBaseHook):
             verify=self.verify,
         )
 
+    def sqs_async_client_creator(self) -> Any:
+        """aiobotocore's SQS client-creator context (SYNC: connection lookup, STS): call it in a thread,
+        then enter it on the loop with :meth:`~.async_calls.AsyncCallsMixin.open_async_client`.
+
+        The amazon hook's ``get_client_type(deferrable=True)`` builds the hook's own client type only;
+        this is the same construction for ``sqs`` (endpoint, botocore config, ``verify``).
+        """
+        session = self.get_session(region_name=self.region_name, deferrable=True)
+        return session.create_client(
+            service_name="sqs",
+            region_name=self.region_name,
+            endpoint_url=self.conn_config.get_service_endpoint_url(service_name="sqs"),
+            config=self.config,
+            verify=self.verify,
+        )
+
     def ensure_events_queue(
         self,
         workflow_arn: str | None = None,
