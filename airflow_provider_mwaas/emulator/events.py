@@ -169,3 +169,40 @@ def publish(workflow_arn: str, entries: list[dict[str, Any]]) -> None:
                 log.warning("Rule %s could not deliver %s", name, entry["DetailType"], exc_info=True)
                 failed += 1
         EVENT_COUNTERS.count(published=1, failed=failed)
+
+
+class EventClock:
+    """Looks at every in-flight run every ``interval`` seconds, so that in ``time`` mode a run enters its
+    states (and publishes their events) when they are due, not at the next read: on AWS nobody has to
+    poll a run for its events to flow. ``call`` mode is unaffected (a look is not a read).
+
+    :param interval: seconds between looks.
+    """
+
+    def __init__(self, interval: float = 0.5):
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="mwaas-event-clock", daemon=True)
+
+    def start(self) -> EventClock:
+        """Start looking (a daemon thread)."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop looking and wait for the thread."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        from .models import IN_FLIGHT, mwaaserverless_backends
+
+        while not self._stop.wait(self.interval):
+            try:
+                for _, _, backend in list(mwaaserverless_backends.iter_backends()):
+                    for run in list(backend.runs.values()):
+                        if run.events.run_state in IN_FLIGHT:
+                            run.peek  # noqa: B018 - the look enters every state that is due
+            except Exception:  # the clock must outlive any one bad run
+                log.warning("Event clock: a look at the runs failed", exc_info=True)

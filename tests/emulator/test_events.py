@@ -165,3 +165,19 @@ def test_a_timed_out_run_announces_timeout(server: Any, remote: EmulatorControl,
     bodies = drain(sqs, queue_url)
     assert bodies[-1]["detail-type"] == RUN + "Timeout"
     assert TASK + "Timeout" in {b["detail-type"] for b in bodies}
+
+
+def test_in_time_mode_events_flow_without_anyone_reading_the_run(
+    server: Any, remote: EmulatorControl, remote_client: Any
+) -> None:
+    sqs, queue_url = subscribe(server.url, {"source": [EVENT_SOURCE], "detail-type": [RUN + "Succeeded"]})
+    arn = remote.create_workflow("unpolled")
+    remote.configure_transitions("time", seconds_per_state=0.2)
+    run_id = remote_client.start_workflow_run(WorkflowArn=arn)["RunId"]  # never read again
+
+    messages: list[dict[str, Any]] = []
+    for _ in range(10):  # long polls of up to 2 s each: a guard, the run is due after 0.6 s
+        messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=2).get("Messages", [])
+        if messages:
+            break
+    assert [json.loads(m["Body"])["detail"]["runId"] for m in messages] == [run_id]
