@@ -201,7 +201,7 @@ class EventClock:
         while not self._stop.wait(self.interval):
             try:
                 for _, _, backend in list(mwaaserverless_backends.iter_backends()):
-                    for run in list(backend.runs.values()):
+                    for run in list(getattr(backend, "runs", {}).values()):
                         if run.events.run_state in IN_FLIGHT:
                             run.peek  # noqa: B018 - the look enters every state that is due
             except Exception:  # the clock must outlive any one bad run
