@@ -117,7 +117,6 @@ def test_bad_input_is_refused_before_any_call(
 def test_a_refusal_names_the_operation(
     hook: MwaaServerlessHook, names: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A queue name moto refuses (too long for moto's own check is not reachable: force a bad attribute instead).
     sqs = hook.aws_client("sqs")
     sqs.create_queue(QueueName=names["queue_name"], Attributes={"VisibilityTimeout": "45"})
     events = hook.aws_client("events")
