@@ -62,7 +62,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "Amazon MWAA Serverless",
-                "python-modules": ["airflow_provider_mwaas.triggers.mwaa_serverless"],
+                "python-modules": [
+                    "airflow_provider_mwaas.triggers.mwaa_serverless",
+                    "airflow_provider_mwaas.triggers.workflow_run_events",
+                ],
             }
         ],
         "extra-links": ["airflow_provider_mwaas.links.mwaa_serverless.WorkflowRunLink"],

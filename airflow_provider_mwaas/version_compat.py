@@ -40,6 +40,7 @@ __all__ = [
     "AirflowNotFoundException",
     "AirflowSensorTimeout",
     "AirflowTaskTimeout",
+    "BaseEventTrigger",
     "BaseOperator",
     "BaseOperatorLink",
     "BaseSensorOperator",
@@ -59,6 +60,11 @@ def _at_least(major: int, minor: int) -> bool:
 AIRFLOW_V_3_0_PLUS = _at_least(3, 0)
 AIRFLOW_V_3_2_PLUS = _at_least(3, 2)
 AIRFLOW_V_3_3_PLUS = _at_least(3, 3)
+
+if AIRFLOW_V_3_0_PLUS:  # the base of triggers that schedule DAGs through an AssetWatcher (Airflow 3 only)
+    from airflow.triggers.base import BaseEventTrigger
+else:  # pragma: no cover - Airflow 2 has no asset watchers; the class is then an ordinary trigger
+    from airflow.triggers.base import BaseTrigger as BaseEventTrigger  # type: ignore[assignment]
 
 #: The connection form's custom fields declared in provider info (``conn-fields``): Airflow >= 3.2.
 #: Older releases refuse the key, so it is left out there and the fields go in the Extra JSON instead.

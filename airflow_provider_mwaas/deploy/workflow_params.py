@@ -110,6 +110,7 @@ def tag_changes(live: dict[str, str], desired: dict[str, str]) -> tuple[dict[str
 
 # -- comparing a desired workflow with the live one ----------------------------------------------------
 
+
 def as_params(members: dict[str, Any]) -> dict[str, Any]:
     """Model members -> the hook's Python keyword arguments."""
     return {param_name(member): value for member, value in members.items()}

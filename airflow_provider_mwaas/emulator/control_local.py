@@ -15,6 +15,7 @@ from airflow_provider_mwaas.service.constraints import validate_input
 
 from . import registration  # noqa: F401 - in-process control implies the service is registered
 from .definitions import default_definition
+from .events import forget_rules
 from .faults import FaultConfig
 from .models import MWAAServerlessBackend, WorkflowRun, mwaaserverless_backends
 from .outcomes import DEFAULT_ERROR_MESSAGE, ScriptedOutcome
@@ -242,9 +243,10 @@ class LocalControl:
         return [run.record() for run in self._all_runs() if workflow_arn is None or run.workflow_arn == workflow_arn]
 
     def reset(self) -> dict[str, Any]:
-        """Forget workflows, runs, scripts, holds, faults and counters (transitions stay)."""
+        """Forget workflows, runs, scripts, holds, faults, counters and EventBridge rules (transitions stay)."""
         for _, _, backend in list(mwaaserverless_backends.iter_backends()):
             backend.reset()
+        forget_rules()  # an earlier test's rules would get (and slow down) every event
         STATE.reset()
         return {"reset": True}
 

@@ -18,6 +18,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from . import registration
 from .control_http import ControlMiddleware
+from .events import EventClock
 from .transitions import DEFAULT_SECONDS_PER_STATE, TRANSITION_MODES, configure_transitions
 
 READY_MESSAGE = "MWAA Serverless emulator listening on {url}"
@@ -105,12 +106,14 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     thread = threading.Thread(target=server.serve_forever, name="mwaas-emulator", daemon=True)
     thread.start()
+    clock = EventClock().start()  # time-mode runs publish their events when due, polled or not
     host = args.host if ":" not in args.host else f"[{args.host}]"
     print(READY_MESSAGE.format(url=f"http://{host}:{server.server_port}"), file=out, flush=True)
     try:
         while not stop.wait(0.2):
             pass
     finally:
+        clock.stop()
         server.shutdown()
         server.server_close()
         if args.execute:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .assumptions import ServiceAssumptions
+from .events import EVENT_COUNTERS
 from .faults import FAULT_KINDS, FaultInjector, RefusalBook
 from .outcomes import OutcomeBook
 
@@ -53,13 +54,14 @@ class Counters:
             self.runs_started += 1
 
     def snapshot(self) -> dict[str, Any]:
-        """A JSON-ready copy: ``{"requests", "served", "injected", "runs_started"}``."""
+        """A JSON-ready copy: ``{"requests", "served", "injected", "runs_started", "events"}``."""
         with self._lock:
             return {
                 "requests": dict(self.requests),
                 "served": dict(self.served),
                 "injected": {kind: self.injected.get(kind, 0) for kind in FAULT_KINDS},
                 "runs_started": self.runs_started,
+                "events": EVENT_COUNTERS.snapshot(),
             }
 
 
@@ -83,6 +85,7 @@ class EmulatorState:
         self.refusals.clear()
         self.outcomes = OutcomeBook()
         self.counters = Counters()
+        EVENT_COUNTERS.clear()
 
 
 #: The one instance the backend, the responses and the control API share.

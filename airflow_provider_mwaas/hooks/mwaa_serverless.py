@@ -11,13 +11,16 @@ from airflow_provider_mwaas.errors import InvalidParameterError, WorkflowRunWait
 from airflow_provider_mwaas.hooks.async_calls import AsyncCallsMixin
 from airflow_provider_mwaas.hooks.base import DEFAULT_RETRIES, MwaaServerlessBaseHook, translate_client_error
 from airflow_provider_mwaas.hooks.connection_test import ConnectionTestMixin
+from airflow_provider_mwaas.hooks.events import EventsSetupMixin
 from airflow_provider_mwaas.hooks.workflows import WorkflowCallsMixin
 from airflow_provider_mwaas.params.validation import check_run_id, check_start_request
 from airflow_provider_mwaas.watch.diagnostics import run_error_message, run_state
 from airflow_provider_mwaas.watch.run_watch import RunWatch
 
 
-class MwaaServerlessHook(ConnectionTestMixin, WorkflowCallsMixin, AsyncCallsMixin, MwaaServerlessBaseHook):
+class MwaaServerlessHook(
+    ConnectionTestMixin, WorkflowCallsMixin, EventsSetupMixin, AsyncCallsMixin, MwaaServerlessBaseHook
+):
     """Interact with Amazon MWAA Serverless through boto3 (and aiobotocore in triggers).
 
     Takes the :class:`~airflow.providers.amazon.aws.hooks.base_aws.AwsBaseHook` arguments

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_mwaas.watch.run_watch import RunWatch
 
+
 def _default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
@@ -275,5 +276,6 @@ class StartWorkflowRunOperator(OpenLineageMixin, TokenRuleMixin, MwaaServerlessB
             self.log.info("Workflow run %s is now %s", self._run_id, response.get("Status"))
         except Exception:
             self.log.exception("Could not stop workflow run %s; it may still be running", self._run_id)
+
 
 __all__ = ["CONFLICT", "MAX_EXTRA_GENERATIONS", "StartWorkflowRunOperator", "StopWorkflowRunOperator"]

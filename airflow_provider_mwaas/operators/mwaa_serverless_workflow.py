@@ -264,6 +264,7 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
         self.log.info("Workflow %s: %s, live version %s", arn, deployment, version)
         return arn
 
+
 def _log_warnings(log: Any, response: dict[str, Any]) -> None:
     for warning in response.get("Warnings") or []:
         log.warning("MWAA Serverless: %s", warning)

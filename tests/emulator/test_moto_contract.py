@@ -119,3 +119,17 @@ def test_paginator_tokens_are_opaque_strings() -> None:
 
     page, token = f(max_results=2)
     assert [p["k"] for p in page] == [0, 1] and isinstance(token, str)
+
+
+def test_eventbridge_internals_the_event_publisher_uses() -> None:
+    # emulator/events.py delivers per rule with moto's own message template and rule delivery.
+    from moto.events import utils
+    from moto.events.models import EventsBackend, Rule
+
+    assert isinstance(utils._BASE_EVENT_MESSAGE, dict), (
+        "moto.events.utils._BASE_EVENT_MESSAGE moved (emulator/events.py)"
+    )
+    assert "state" in inspect.signature(Rule.__init__).parameters, "moto's Rule has no state (emulator/events.py)"
+    assert callable(Rule.send_to_targets) and callable(EventsBackend.describe_event_bus), (
+        "moto's Rule.send_to_targets or EventsBackend.describe_event_bus moved (emulator/events.py)"
+    )

@@ -67,8 +67,18 @@ class ExecutedRun(WorkflowRun):
         self._status = value
 
     def read(self) -> str:
-        """One poll: no scripted progression, just the state."""
-        return self.status
+        """One poll: no scripted progression, just the state (and events for tasks that moved since)."""
+        with self._lock:
+            self.announce(self.status, utcnow())
+            return self.status
+
+    def event_task_states(self, state: str) -> dict[str, str]:
+        """The execution's task states (the definition's tasks, all SCHEDULED, while the run is created)."""
+        if getattr(self, "execution", None) is None:
+            return super().event_task_states(state)
+        records = self.records()
+        ids = task_instance_ids_of([TaskSpec(r.task_id, r.operator) for r in records])
+        return {ids[r.task_id]: r.status for r in records}
 
     def _progressed(self, state: str) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ from moto.moto_api import state_manager
 from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.managed_state_model import ManagedState
 
+from ..events import RunEventPublisher
 from ..outcomes import ScriptedOutcome
 from ..transitions import RUN_MODEL
 from .shapes import TERMINAL, compact, utcnow
@@ -75,6 +76,8 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
         self.task_instance_ids = task_instance_ids_of(self.tasks)
         if outcome is not None:
             self.apply_outcome(outcome)
+        self.events = RunEventPublisher(self.workflow_arn, self.workflow_version, self.run_id)
+        self.announce(str(self._status), self.created_at)
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -115,6 +118,7 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
         return super()._get_next_status(previous)
 
     def _entered(self, state: str, at: datetime) -> None:
+        self.announce(state, at)
         self.modified_at = at
         if state == "RUNNING":
             self.running_since = at
@@ -122,6 +126,18 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
             self.completed_on = at
             if state == "SUCCESS":
                 self.error_message = None
+
+    def announce(self, state: str, at: datetime) -> None:
+        """Publish the events of entering ``state`` at ``at`` (see :mod:`..events`)."""
+        self.events.entered(state, at, self.event_task_states(state))
+
+    def event_task_states(self, state: str) -> dict[str, str]:
+        """Task instance id -> state, as the task events announce them once the run is in ``state``."""
+        previous, self._status = self._status, state
+        try:
+            return {self.task_instance_ids[t]: s for t, s in self.task_states().items() if t in self.task_instance_ids}
+        finally:
+            self._status = previous
 
     def age_seconds(self) -> float:
         """Seconds since the run was created."""

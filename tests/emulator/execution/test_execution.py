@@ -15,6 +15,7 @@ import pytest
 
 from airflow_provider_mwaas.emulator import mock_mwaa_serverless
 
+from ..test_events import drain, subscribe
 from .workflows import (
     BUCKET,
     NOT_IMPORTABLE,
@@ -50,6 +51,7 @@ def _tasks(client: Any, arn: str, run_id: str) -> dict[str, dict[str, Any]]:
 
 def test_a_workflow_whose_tasks_succeed_runs_for_real(client: Any) -> None:
     arn = deploy("three_tasks", THREE_TASKS, SHOP_CODE)
+    sqs, queue_url = subscribe(None)  # the run's EventBridge events
     run_id = client.start_workflow_run(WorkflowArn=arn, OverrideParameters={"who": "moto"})["RunId"]
     seen = wait_for(client, arn, run_id, TERMINAL)
     states = [d["RunState"] for d in seen]
@@ -61,6 +63,11 @@ def test_a_workflow_whose_tasks_succeed_runs_for_real(client: Any) -> None:
     assert final["CompletedOn"] >= final["StartedOn"] >= final["CreatedAt"]
     assert final["Duration"] == round((final["CompletedOn"] - final["StartedOn"]).total_seconds())
     assert "ErrorMessage" not in final
+    events = drain(sqs, queue_url)
+    run_events = [e["detail"]["status"] for e in events if "taskId" not in e["detail"]]
+    assert run_events == ["STARTING", "QUEUED", "RUNNING", "SUCCESS"]
+    done = {e["detail"]["taskId"] for e in events if "taskId" in e["detail"] and e["detail"]["status"] == "SUCCESS"}
+    assert done == {"write_object", "transform", "report"} and {e["detail"]["runId"] for e in events} == {run_id}
 
     tasks = _tasks(client, arn, run_id)
     assert set(final["TaskInstances"]) == set(tasks) == {"write_object", "transform", "report"}
