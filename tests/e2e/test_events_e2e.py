@@ -16,7 +16,7 @@ import pytest
 
 from tests.e2e.airflow_stack import REPO_ROOT, AirflowStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.long, pytest.mark.e2e, pytest.mark.timeout(300)]
 
 emulator_mod = pytest.importorskip("airflow_provider_mwaas.emulator", reason="emulator not available")
 
