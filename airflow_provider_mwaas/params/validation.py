@@ -180,3 +180,22 @@ def check_queue_url(field: str, value: Any) -> str | None:
     if not isinstance(value, str) or _QUEUE_URL.fullmatch(value) is None:
         raise InvalidParameterError(field, value, QUEUE_URL_ALLOWED)
     return value
+
+
+#: Seconds between the safety-net polls of an event-woken wait while its queue is readable (default).
+DEFAULT_EVENTS_SAFETY_INTERVAL = 300
+
+
+def check_events(queue_url: Any, safety_interval: Any, deferring: bool, log: Any) -> dict[str, Any]:
+    """Check a task's event-woken wait parameters; return the trigger's kwargs for them.
+
+    Empty without a queue, and on a worker wait (which polls every ``waiter_delay``; logged at info).
+    """
+    url = check_queue_url("events_queue_url", queue_url)
+    interval = check_positive_int("events_safety_interval", safety_interval)
+    if url is None:
+        return {}
+    if not deferring:
+        log.info("events_queue_url applies to deferred waits only: this wait polls every waiter_delay on the worker")
+        return {}
+    return {"events_queue_url": url, "events_safety_interval": interval}

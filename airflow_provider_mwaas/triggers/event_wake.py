@@ -16,8 +16,10 @@ share a queue, so a message is handled by this rule:
 * it names a workflow watched here but no run watched here (a run another triggerer may watch): the
   poller looks (once per message: :data:`WOKEN_MEMORY`), and the message is **released**;
 * it names nothing watched here (or is not an MWAA Serverless event): it is **released**;
-* released = ChangeMessageVisibility to ``2 ** (receives - 1) - 1`` seconds (0 at the first receive,
-  at most :data:`RELEASE_MAX`), so another triggerer long-polling the queue can take it at once;
+* released = ChangeMessageVisibility to ``2 ** (receives - 1)`` seconds (1 s at the first receive, at
+  most :data:`RELEASE_MAX`): visible again soon for every triggerer long-polling the queue (not 0, which
+  would hand it straight back to this consumer's next receive), each round going to whichever receive
+  SQS picks, with fewer rounds the longer nobody takes it;
 * a released message older than the safety interval (``SentTimestamp``; the largest interval of the
   waits on the queue) is **deleted**: by then every triggerer's safety-net poll has covered it.
 
@@ -44,8 +46,6 @@ from airflow_provider_mwaas.service.run_events import read_run_event
 if TYPE_CHECKING:
     from airflow_provider_mwaas.triggers.shared_clients import SharedClient
 
-#: Seconds between the safety-net polls of an event-woken wait while its queue is readable (default).
-DEFAULT_EVENTS_SAFETY_INTERVAL = 300
 #: ReceiveMessage long-poll seconds (SQS's maximum) and messages per receive (SQS's maximum).
 WAIT_SECONDS = 20
 BATCH = 10
@@ -214,7 +214,7 @@ class QueueConsumer:
             else:
                 self.counts["released"] += 1
                 receives = int(attributes.get("ApproximateReceiveCount", 1))
-                releases.append({**entry, "VisibilityTimeout": min(RELEASE_MAX, 2 ** min(receives - 1, 10) - 1)})
+                releases.append({**entry, "VisibilityTimeout": min(RELEASE_MAX, 2 ** min(receives - 1, 10))})
         try:
             if deletes:
                 await client.delete_message_batch(QueueUrl=self.queue_url, Entries=deletes)

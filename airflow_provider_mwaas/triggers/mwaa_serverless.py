@@ -11,14 +11,18 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_mwaas.errors import InvalidParameterError, MwaaServerlessApiError
 from airflow_provider_mwaas.hooks.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
-from airflow_provider_mwaas.params.validation import check_positive_int, check_queue_url, check_run_id
+from airflow_provider_mwaas.params.validation import (
+    DEFAULT_EVENTS_SAFETY_INTERVAL,
+    check_positive_int,
+    check_queue_url,
+    check_run_id,
+)
 from airflow_provider_mwaas.service.error_kinds import (  # noqa: F401  (re-exported names)
     EXPIRED_CREDENTIAL_CODES,
     MAX_BACKOFF_FACTOR,
     MAX_CONSECUTIVE_TRANSIENT_FAILURES,
     error_codes_by_kind,
 )
-from airflow_provider_mwaas.triggers.event_wake import DEFAULT_EVENTS_SAFETY_INTERVAL
 from airflow_provider_mwaas.triggers.run_wait import RunWaitMixin, WaitState, botocore_errors
 from airflow_provider_mwaas.triggers.shared_clients import client_pool
 from airflow_provider_mwaas.triggers.trigger_events import check_target_states
