@@ -100,7 +100,7 @@ class QueueConsumer:
         self.hook = hook
         self.pollers: set[Wakeable] = set()
         self.healthy = False  # the last call on the queue succeeded
-        self.counts = {"receives": 0, "messages": 0, "used": 0, "released": 0, "stale": 0, "failures": 0}
+        self.counts = {"receives": 0, "messages": 0, "used": 0, "released": 0, "stale": 0, "failures": 0, "calls": 0}
         self._warned = False  # the queue's one "unreadable" warning was logged for this outage
         self._woken: dict[str, None] = {}  # message ids that woke pollers by their workflow alone
         self._creator: Any = None
@@ -136,8 +136,10 @@ class QueueConsumer:
                 try:
                     client = await self._client_()
                     if not self.healthy:  # a quick check first: a bad queue must not wait out a long poll
+                        self.counts["calls"] += 1
                         await client.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
                         self._set_health(None)
+                    self.counts["calls"] += 1
                     response = await client.receive_message(
                         QueueUrl=self.queue_url,
                         MaxNumberOfMessages=BATCH,
@@ -217,8 +219,10 @@ class QueueConsumer:
                 releases.append({**entry, "VisibilityTimeout": min(RELEASE_MAX, 2 ** min(receives - 1, 10))})
         try:
             if deletes:
+                self.counts["calls"] += 1
                 await client.delete_message_batch(QueueUrl=self.queue_url, Entries=deletes)
             if releases:
+                self.counts["calls"] += 1
                 await client.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=releases)
         except Exception as err:  # the messages come back after their visibility timeout: harmless
             _log.debug("Events queue %s: deleting/releasing messages failed: %s", self.queue_url, err)
