@@ -196,6 +196,6 @@ def check_events(queue_url: Any, safety_interval: Any, deferring: bool, log: Any
     if url is None:
         return {}
     if not deferring:
-        log.info("events_queue_url applies to deferred waits only: this wait polls every waiter_delay on the worker")
+        log.info("events_queue_url applies to deferred waits only: this task does not defer (a worker wait polls)")
         return {}
     return {"events_queue_url": url, "events_safety_interval": interval}
