@@ -147,6 +147,7 @@ def _column(server: Any, env: dict[str, str], home: str, design: str, n: int, pa
     completed = {r["RunId"]: datetime.fromisoformat(r["CompletedOn"]).timestamp() for r in ended}
     latencies = [at - completed[run_id] for run_id, at in result["events"].items()]
     published = [at - completed[run_id] for run_id, at in publisher.sent.items() if run_id in completed]
+    after_sent = [at - publisher.sent[run_id] for run_id, at in result["events"].items() if run_id in publisher.sent]
     result.update(
         n=n,
         part=part,
@@ -154,6 +155,8 @@ def _column(server: Any, env: dict[str, str], home: str, design: str, n: int, pa
         latency_median=_percentile(latencies, 0.5),
         latency_max=max(latencies, default=float("nan")),
         publish_max=max(published, default=float("nan")),
+        sent_median=_percentile(after_sent, 0.5),
+        sent_max=max(after_sent, default=float("nan")),
     )
     print(f"  measured {part:6} {design:7} N={n:6}", file=sys.stderr)
     return result
@@ -211,6 +214,10 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
                 (
                     "  of which publishing (max)",
                     lambda r: f"{r['publish_max']:.2f} s" if r["design"] == "events" else "-",
+                ),
+                (
+                    "  after the event was sent",
+                    lambda r: f"{r['sent_median']:.2f} / {r['sent_max']:.2f} s" if r["design"] == "events" else "-",
                 ),
                 ("requests until all ended", lambda r: _spent(r["spent"])),
             ]

@@ -100,14 +100,26 @@ class RunEventPublisher:
     def _run(self) -> None:
         while not self._stop.wait(0.05):
             for arn in self.arns:
+                ended = []
                 for run in self.control.runs(arn):
                     run_id, state = run["RunId"], run["Status"]
-                    if self._seen.get(run_id) == state:
-                        continue
-                    self._seen[run_id] = state
-                    if state in self.states:
-                        try:
-                            send_run_event(self.sqs, self.queue_url, arn, run_id, state)
-                            self.sent[run_id] = time.time()
-                        except Exception:
-                            self.errors += 1
+                    if self._seen.get(run_id) != state:
+                        self._seen[run_id] = state
+                        if state in self.states:
+                            ended.append((run_id, state))
+                for start in range(0, len(ended), 10):  # as EventBridge does: many runs, no queue per run
+                    self._send(arn, ended[start : start + 10])
+
+    def _send(self, arn: str, changes: list[tuple[str, str]]) -> None:
+        entries = [
+            {"Id": str(i), "MessageBody": json.dumps(run_event(arn, run_id, state))}
+            for i, (run_id, state) in enumerate(changes)
+        ]
+        try:
+            self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        except Exception:
+            self.errors += len(changes)
+            return
+        now = time.time()
+        for run_id, _ in changes:
+            self.sent[run_id] = now
