@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import time
@@ -110,7 +111,9 @@ class QueueConsumer:
     def add(self, poller: Wakeable) -> None:
         self.pollers.add(poller)
         if self._task is None or self._task.done():
-            self._task = asyncio.ensure_future(self._run())
+            # a fresh context: the consumer serves every wait on the queue, so its log lines go to the
+            # triggerer's log, not to the log of the trigger that happened to start it
+            self._task = contextvars.Context().run(asyncio.ensure_future, self._run())
 
     def unsubscribe(self, poller: Wakeable) -> None:
         """``poller`` stopped; the last one stops the consumer and closes its client."""
