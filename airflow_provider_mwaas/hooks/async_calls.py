@@ -119,6 +119,25 @@ class AsyncCallsMixin(MwaaServerlessBaseHook):
             config = config.merge(Config(max_pool_connections=max_pool_connections))
         return self.get_client_type(region_name=self.region_name, config=config, deferrable=True)
 
+    def sqs_client_creator(self, read_timeout: float) -> Any:
+        """aiobotocore's client-creator context for an ``sqs`` client of this hook's connection (SYNC).
+
+        Built like :meth:`async_client_creator` (same session, region, ``verify``; the connection's ``sqs``
+        endpoint, e.g. ``endpoint_url``), for the event-woken waits' queue consumer: call it in a thread,
+        enter it with :meth:`open_async_client`. Short connect timeout and 3 attempts (a bad queue must
+        show quickly: the waits poll meanwhile); ``read_timeout`` must outlast a long poll.
+        """
+        config = self.config.merge(
+            Config(connect_timeout=5, read_timeout=read_timeout, retries={"mode": "standard", "total_max_attempts": 3})
+        )
+        session = self.get_session(region_name=self.region_name, deferrable=True)
+        return session.create_client(
+            service_name="sqs",
+            endpoint_url=self.conn_config.get_service_endpoint_url(service_name="sqs"),
+            config=config,
+            verify=self.verify,
+        )
+
     @classmethod
     async def open_async_client(cls, creator: Any) -> Any:
         """Enter ``creator`` (from :meth:`async_client_creator`); leave it with ``creator.__aexit__``.

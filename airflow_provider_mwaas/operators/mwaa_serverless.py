@@ -16,7 +16,13 @@ from airflow_provider_mwaas.operators.client_token import attempt_of
 from airflow_provider_mwaas.operators.stop_workflow_run import StopWorkflowRunOperator  # the public path of both
 from airflow_provider_mwaas.operators.token_rule import CONFLICT, MAX_EXTRA_GENERATIONS, TokenRuleMixin
 from airflow_provider_mwaas.params.masking import check_sensitive_override_keys, mask_override_parameters
-from airflow_provider_mwaas.params.validation import check_arn_region, check_positive_int, check_start_request
+from airflow_provider_mwaas.params.validation import (
+    DEFAULT_EVENTS_SAFETY_INTERVAL,
+    check_arn_region,
+    check_events,
+    check_positive_int,
+    check_start_request,
+)
 from airflow_provider_mwaas.service.run_states import SUCCESS_STATES
 from airflow_provider_mwaas.version_compat import AIRFLOW_VERSION, DEFERRED_ON_KILL_SUPPORTED, asset_types, conf
 
@@ -58,6 +64,9 @@ class StartWorkflowRunOperator(OpenLineageMixin, TokenRuleMixin, MwaaServerlessB
     :param deferrable: wait in the triggerer instead of on the worker (default
         ``[operators] default_deferrable``).
     :param stop_on_kill: stop the run when the task is killed or marked failed while waiting.
+    :param events_queue_url: SQS queue of the service's EventBridge events; an event naming the run wakes a
+        deferred wait at once (worker waits ignore it): docs/event-woken-waits.md. (templated)
+    :param events_safety_interval: seconds between an event-woken wait's safety-net polls (default 300).
     :param openlineage_inject_parent_info: add this task's OpenLineage identity to the run's
         OverrideParameters under ``openlineage`` (see README, "OpenLineage"); default
         ``[mwaas] openlineage_inject_parent_info`` (off). Needs the ``openlineage`` extra.
@@ -71,6 +80,7 @@ class StartWorkflowRunOperator(OpenLineageMixin, TokenRuleMixin, MwaaServerlessB
         "client_token",
         "waiter_delay",
         "waiter_max_attempts",
+        "events_queue_url",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"override_parameters": "json", "botocore_config": "json"}
     operator_extra_links = (WorkflowRunLink(),)
@@ -89,6 +99,8 @@ class StartWorkflowRunOperator(OpenLineageMixin, TokenRuleMixin, MwaaServerlessB
         deferrable: bool | None = None,
         stop_on_kill: bool = True,
         openlineage_inject_parent_info: bool | None = None,
+        events_queue_url: str | None = None,
+        events_safety_interval: int | str = DEFAULT_EVENTS_SAFETY_INTERVAL,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -99,6 +111,7 @@ class StartWorkflowRunOperator(OpenLineageMixin, TokenRuleMixin, MwaaServerlessB
         self.waiter_delay, self.waiter_max_attempts = waiter_delay, waiter_max_attempts
         self.deferrable = _default_deferrable() if deferrable is None else deferrable
         self.stop_on_kill = stop_on_kill
+        self.events_queue_url, self.events_safety_interval = events_queue_url, events_safety_interval
         self.openlineage_inject_parent_info = (
             inject_parent_info_default() if openlineage_inject_parent_info is None else openlineage_inject_parent_info
         )
@@ -136,6 +149,7 @@ class StartWorkflowRunOperator(OpenLineageMixin, TokenRuleMixin, MwaaServerlessB
         deferring = self.deferrable and self.wait_for_completion
         waiter_delay = check_positive_int("waiter_delay", self.waiter_delay, minimum=1 if deferring else 0)
         waiter_max_attempts = check_positive_int("waiter_max_attempts", self.waiter_max_attempts)
+        self._events = check_events(self.events_queue_url, self.events_safety_interval, deferring, self.log)
         _ = self.hook.conn_config  # resolve the connection now: an unknown id fails before any request
         check_arn_region(self.workflow_arn, self.hook.conn_region_name)  # cross-region mistakes, before any request
         # The parent run is the try that first uses the token, so that every try sends the same parameters.
@@ -198,6 +212,7 @@ class StartWorkflowRunOperator(OpenLineageMixin, TokenRuleMixin, MwaaServerlessB
                 deadline=deadlines.deadline,
                 execution_deadline=deadlines.execution_deadline,
                 stop_on_kill=self.stop_on_kill,
+                **self._events,  # event-woken wait (checked in execute, before StartWorkflowRun)
                 **self.hook_params,
             ),
             method_name="execute_complete",

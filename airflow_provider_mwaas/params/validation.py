@@ -12,6 +12,7 @@ import functools
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -161,3 +162,40 @@ def _partition_of(region_name: str) -> str | None:
         return str(EndpointResolver(create_loader().load_data("endpoints")).get_partition_for_region(region_name))
     except Exception:  # an unknown region: the service call will say so
         return None
+
+
+#: What an SQS queue URL looks like: ``http(s)://HOST[:PORT]/ACCOUNT_ID/QUEUE_NAME`` (SQS's own form,
+#: ``https://sqs.REGION.amazonaws.com/123456789012/name``, or a local endpoint's).
+_QUEUE_URL = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/[0-9]{12}/[A-Za-z0-9_\-]{1,80}(\.fifo)?")
+QUEUE_URL_ALLOWED = (
+    "None, or an SQS queue URL http(s)://HOST[:PORT]/ACCOUNT_ID/QUEUE_NAME (a 12-digit account id; a name "
+    "of 1-80 letters, digits, '-' or '_', '.fifo' allowed), e.g. https://sqs.us-east-1.amazonaws.com/123456789012/q"
+)
+
+
+def check_queue_url(field: str, value: Any) -> str | None:
+    """Refuse anything but ``None`` or an SQS queue URL (checked before any call)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or _QUEUE_URL.fullmatch(value) is None:
+        raise InvalidParameterError(field, value, QUEUE_URL_ALLOWED)
+    return value
+
+
+#: Seconds between the safety-net polls of an event-woken wait while its queue is readable (default).
+DEFAULT_EVENTS_SAFETY_INTERVAL = 300
+
+
+def check_events(queue_url: Any, safety_interval: Any, deferring: bool, log: Any) -> dict[str, Any]:
+    """Check a task's event-woken wait parameters; return the trigger's kwargs for them.
+
+    Empty without a queue, and on a worker wait (which polls every ``waiter_delay``; logged at info).
+    """
+    url = check_queue_url("events_queue_url", queue_url)
+    interval = check_positive_int("events_safety_interval", safety_interval)
+    if url is None:
+        return {}
+    if not deferring:
+        log.info("events_queue_url applies to deferred waits only: this task does not defer (a worker wait polls)")
+        return {}
+    return {"events_queue_url": url, "events_safety_interval": interval}

@@ -12,7 +12,7 @@ from airflow_provider_mwaas.errors import WorkflowRunFailedError, WorkflowRunWai
 from airflow_provider_mwaas.hooks.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin, aws_template_fields
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.openlineage.mixin import OpenLineageMixin, watched_state
-from airflow_provider_mwaas.params.validation import check_positive_int
+from airflow_provider_mwaas.params.validation import DEFAULT_EVENTS_SAFETY_INTERVAL, check_events, check_positive_int
 from airflow_provider_mwaas.triggers.trigger_events import check_target_states, handle_workflow_run_event
 from airflow_provider_mwaas.version_compat import AirflowSensorTimeout, BaseSensorOperator, conf
 from airflow_provider_mwaas.watch.run_watch import RunWatch
@@ -47,13 +47,17 @@ class WorkflowRunSensor(OpenLineageMixin, MwaaServerlessHookMixin, BaseSensorOpe
     :param poke_interval: Airflow's name for the poll interval; seeds ``waiter_delay`` (also from
         ``default_args``).
     :param timeout: Airflow's sensor timeout; seeds ``waiter_max_attempts`` (also from ``default_args``).
+    :param events_queue_url: an SQS queue receiving the service's EventBridge events: a deferred wait is
+        woken by an event naming its run and polls only every ``events_safety_interval`` seconds (see
+        docs/event-woken-waits.md). Poke mode ignores it and pokes every ``waiter_delay``. (templated)
+    :param events_safety_interval: seconds between safety-net polls of an event-woken wait (default 300).
     :param aws_conn_id: the Airflow AWS connection. (templated)
     :param region_name: AWS region, overriding the connection's. (templated)
     :param verify: TLS verification, overriding the connection's. (templated)
     :param botocore_config: ``botocore.config.Config`` arguments. (templated)
     """
 
-    template_fields: Sequence[str] = aws_template_fields("workflow_arn", "run_id")
+    template_fields: Sequence[str] = aws_template_fields("workflow_arn", "run_id", "events_queue_url")
     ui_color = "#ff9900"
     operator_extra_links = (WorkflowRunLink(),)
 
@@ -69,6 +73,8 @@ class WorkflowRunSensor(OpenLineageMixin, MwaaServerlessHookMixin, BaseSensorOpe
         waiter_max_attempts: int | None = None,
         poke_interval: timedelta | float | None = None,
         timeout: timedelta | float | None = None,
+        events_queue_url: str | None = None,
+        events_safety_interval: int = DEFAULT_EVENTS_SAFETY_INTERVAL,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -95,11 +101,13 @@ class WorkflowRunSensor(OpenLineageMixin, MwaaServerlessHookMixin, BaseSensorOpe
         self.deferrable = deferrable
         self.waiter_delay = delay
         self.waiter_max_attempts = attempts
+        self.events_queue_url, self.events_safety_interval = events_queue_url, events_safety_interval
         self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
         self._event_state: str | None = None  # the state a trigger event reported (OpenLineage facets)
 
     def execute(self, context: Context) -> Any:
         """Poke until done, or defer to the trigger at once in deferrable mode."""
+        events = check_events(self.events_queue_url, self.events_safety_interval, self.deferrable, self.log)
         WorkflowRunLink.persist(context, self.workflow_arn, self.run_id)
         if not self.deferrable:
             return super().execute(context)
@@ -118,6 +126,7 @@ class WorkflowRunSensor(OpenLineageMixin, MwaaServerlessHookMixin, BaseSensorOpe
                 stop_on_kill=False,  # the sensor watches a run it did not start: never stop it
                 success_states=sorted(self.success_states),
                 failure_states=sorted(self.failure_states),
+                **events,
                 **self.hook_params,
             ),
             method_name="execute_complete",

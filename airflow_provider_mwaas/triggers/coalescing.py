@@ -1,16 +1,19 @@
 """Coalesced polling: the triggers waiting on runs of one workflow share one ListWorkflowRuns poll.
 
-One :class:`WorkflowPoller` per (shared client, workflow ARN, ``waiter_delay``) per event loop polls at a
-fixed rate: it lists the workflow's runs (100 a page, newest first) until every watched run was seen
-(:data:`EXTRA_PAGES`), hands each page's results to their watchers as the page arrives (the summary
-carries the state, so an ended run is reported from the listing), and asks GetWorkflowRun only for
-watched runs the listing did not show. N waits cost ``ceil(N/100)`` requests per interval, also when
-the runs finish. A new poller's first poll waits for arrivals to stop (:data:`JOIN_WINDOW`, at most
-:data:`JOIN_MAX`); runs watched between polls are caught up on within
-:data:`CATCH_UP_PAGES_PER_INTERVAL`; a leaving watcher never affects the others. A retryably failed
-listing is reported to every watcher and backs the poller off (x2 up to ``MAX_BACKOFF_FACTOR``), with
-no GetWorkflowRun fan-out; a listing refused for good (access denied) falls back to GetWorkflowRun per
-run, so each trigger sees the error the single-run path would. See docs/performance.md.
+One :class:`WorkflowPoller` per (shared client, workflow ARN, ``waiter_delay``, events queue, safety
+interval) per event loop polls at a fixed rate; one poll's listing is :class:`~.run_listing.RunListing`'s
+(N waits cost ``ceil(N/100)`` requests per interval, also when the runs finish). A new poller's first
+poll waits for arrivals to stop (:data:`JOIN_WINDOW`, at most :data:`JOIN_MAX`); runs watched between
+polls are caught up on within :data:`CATCH_UP_PAGES_PER_INTERVAL`; a leaving watcher never affects the
+others. A retryably failed listing is reported to every watcher and backs the poller off (x2 up to
+``MAX_BACKOFF_FACTOR``).
+
+Event-woken waits (:mod:`.event_wake`, docs/event-woken-waits.md): a poller given an events queue
+polls every ``safety_interval`` seconds while the queue is readable, and every ``delay`` seconds while
+it is not (or after an event-woken look failed). Each event naming the workflow or a watched run
+(:meth:`WorkflowPoller.nudge`) makes the poller look at once: one listing for the runs named (all
+watched runs when only the workflow is named); events arriving before that look begins, or while one
+is in flight, are served by one more look after it. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -18,28 +21,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow_provider_mwaas.errors import MwaaServerlessApiError, NonRetryableApiError
 from airflow_provider_mwaas.service import error_kinds
-from airflow_provider_mwaas.service.error_kinds import error_codes_by_kind
+from airflow_provider_mwaas.triggers.event_wake import EventsConfig, QueueConsumer, subscribe
+from airflow_provider_mwaas.triggers.run_listing import RunListing
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient
 from airflow_provider_mwaas.triggers.watcher import Alarm, PollResult, Watcher
-from airflow_provider_mwaas.watch.diagnostics import run_state
 
-#: ListWorkflowRuns page size (the service's maximum).
-PAGE_SIZE = 100
-#: Pages read beyond ``ceil(watched / PAGE_SIZE)`` before unseen runs go to GetWorkflowRun (room for newer
-#: runs nobody here watches). Paging goes on while a page shows a watched run or fewer pages were read than
-#: runs are unseen (a page never costs more than the calls it may save), and stops once the listing passed
-#: the creation time of every unseen run.
-EXTRA_PAGES = 2
-#: Hard limit on pages per poll (``PAGE_SIZE * MAX_PAGES`` newest runs).
-MAX_PAGES = 100
+__all__ = ["PollResult", "Watcher", "WorkflowPoller", "pollers", "watch"]
+
 #: A new poller's first poll waits until no trigger arrived for this many seconds...
 JOIN_WINDOW = 0.2
 #: ...but never longer than this after its first trigger.
@@ -51,45 +45,39 @@ CATCH_UP_PAGES_PER_INTERVAL = 5
 #: ListTaskInstances per interval that progress lines of one poller's watchers may spend (a failed
 #: run's diagnostics are not counted: they are always read).
 PROGRESS_READS_PER_INTERVAL = 5
-#: Results handed out before yielding to the event loop, when one result goes to many runs.
-DELIVERY_BATCH = 100
-#: GetWorkflowRun fallbacks in flight at once per poller.
-FALLBACK_CONCURRENCY = 10
 
 _log = logging.getLogger(__name__)
 
 
-def _is_retryable_listing_error(err: BaseException) -> bool:
-    if isinstance(err, NonRetryableApiError):
-        return False
-    if isinstance(err, MwaaServerlessApiError):
-        throttling, transient = error_codes_by_kind()
-        return err.code in throttling | transient
-    return True  # connection-level failures
-
-
-class WorkflowPoller:
+class WorkflowPoller(RunListing):
     """Polls one workflow's runs for every watcher; see the module docstring.
 
     :param shared: the shared client (leased by the watching triggers).
     :param workflow_arn: the workflow.
     :param delay: seconds between polls (the triggers' ``waiter_delay``).
+    :param events: the events queue that wakes this poller, or ``None`` (polling alone).
     """
 
-    def __init__(self, shared: SharedClient, workflow_arn: str, delay: float) -> None:
-        self.shared = shared
-        self.workflow_arn = workflow_arn
-        self.delay = delay
-        self.watchers: dict[str, set[Watcher]] = {}
-        self.polls = 0  # listings begun (regular and catch-up)
+    def __init__(self, shared: SharedClient, workflow_arn: str, delay: float, events: EventsConfig | None = None):
+        super().__init__(shared, workflow_arn, delay)
+        self.events = events
+        self.consumer: QueueConsumer | None = None  # set while subscribed to the events queue
+        self.looks = 0  # event-woken listings begun
         self.progress_reads_left = PROGRESS_READS_PER_INTERVAL
         self._catch_up_pages_left = CATCH_UP_PAGES_PER_INTERVAL
-        self._fresh: set[str] = set()  # watched runs with a watcher that has had no result yet
         self._last_arrival = 0.0
-        self._alarm = Alarm()  # the poller's sleep; an arrival cuts it short
-        self._listing_allowed = True
-        self._created: dict[str, Any] = {}  # run id -> creation time, learnt from the listing or GetWorkflowRun
+        self._alarm = Alarm()  # the poller's sleep; an arrival, an event or a queue health change cuts it short
+        self._nudged: set[str] = set()  # runs named by events since the last poll or look began
+        self._nudged_all = False  # an event named the workflow only: look at every watched run
+        self._look_failed = False  # an event-woken look failed: poll at ``delay`` until the next poll
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def interval(self) -> float:
+        """Seconds between regular polls now: the safety interval while events arrive, else ``delay``."""
+        if self.events is None or self.consumer is None or not self.consumer.healthy or self._look_failed:
+            return self.delay
+        return float(self.events.safety_interval)
 
     def add(self, watcher: Watcher) -> None:
         self.watchers.setdefault(watcher.run_id, set()).add(watcher)
@@ -120,6 +108,18 @@ class WorkflowPoller:
         self.progress_reads_left -= 1
         return True
 
+    def nudge(self, run_ids: set[str] | None) -> None:
+        """An event named ``run_ids`` (watched runs) or, with ``None``, this workflow: look at once."""
+        if run_ids is None:
+            self._nudged_all = True
+        else:
+            self._nudged |= run_ids
+        self._alarm.ring()
+
+    def events_changed(self) -> None:
+        """The events queue became readable or unreadable: the schedule's interval changed."""
+        self._alarm.ring()
+
     # -- schedule ---------------------------------------------------------------------------------------
 
     async def _loop(self) -> None:
@@ -130,6 +130,7 @@ class WorkflowPoller:
             began = loop.time()  # fixed rate: a poll's own duration never delays the next one
             self.progress_reads_left = PROGRESS_READS_PER_INTERVAL
             self._catch_up_pages_left = CATCH_UP_PAGES_PER_INTERVAL
+            self._nudged, self._nudged_all, self._look_failed = set(), False, False  # this poll covers them
             wanted = set(self.watchers)
             try:
                 error, unseen = await self.poll(wanted)
@@ -139,7 +140,7 @@ class WorkflowPoller:
             factor = min(factor * 2, error_kinds.MAX_BACKOFF_FACTOR) if error is not None else 1
             if error is not None:
                 await self._deliver_all(unseen, PollResult(None, error=error, next_poll_in=self.delay * factor))
-            await self._until(began + self.delay * factor)
+            await self._until(began, factor)
 
     async def _join(self) -> None:
         """Wait until triggers stop arriving for :data:`JOIN_WINDOW` s (at most :data:`JOIN_MAX` s)."""
@@ -148,10 +149,15 @@ class WorkflowPoller:
         while (now := loop.time()) < min(self._last_arrival + JOIN_WINDOW, give_up):
             await self._alarm.sleep(min(self._last_arrival + JOIN_WINDOW, give_up) - now)
 
-    async def _until(self, due: float) -> None:
-        """Sleep until ``due``; a run that began to be watched meanwhile is caught up on sooner."""
+    async def _until(self, began: float, factor: int) -> None:
+        """Sleep until the next regular poll (``began + interval * factor``, recomputed after each wake-up:
+        the interval follows the events queue's health); look at once when an event named a watched run;
+        catch up sooner on a run that began to be watched meanwhile."""
         loop = asyncio.get_running_loop()
-        while (now := loop.time()) < due:
+        while (now := loop.time()) < (due := began + (self.delay if factor > 1 else self.interval) * factor):
+            if self._nudged_all or self._nudged & self.watchers.keys():
+                await self._look()
+                continue
             if self._fresh and due - now > CATCH_UP_AFTER and self._catch_up_pages_left > 0:
                 await self._join()
                 fresh = self._fresh & self.watchers.keys()
@@ -159,6 +165,20 @@ class WorkflowPoller:
                     await self._catch_up(fresh)
                 continue
             await self._alarm.sleep(due - now)
+
+    async def _look(self) -> None:
+        """One event-woken listing of the runs the events named since the last one (every watched run
+        when an event named only the workflow); a failure brings the next regular poll to ``delay``."""
+        wanted = set(self.watchers) if self._nudged_all else self._nudged & self.watchers.keys()
+        self._nudged, self._nudged_all = set(), False
+        self.looks += 1
+        try:
+            error, _ = await self.poll(wanted)
+        except Exception as err:
+            error = err
+        if error is not None:
+            _log.debug("An event-woken look at %s failed: %s", self.workflow_arn, error)
+            self._look_failed = True
 
     async def _catch_up(self, fresh: set[str]) -> None:
         """List for newly watched runs only, within the interval's page budget; no GetWorkflowRun."""
@@ -169,103 +189,6 @@ class WorkflowPoller:
         except Exception as err:  # the next regular poll reports it; no more catching up this interval
             _log.debug("Catching up on %s failed: %s", self.workflow_arn, err)
             self._catch_up_pages_left = 0
-
-    # -- one poll ---------------------------------------------------------------------------------------
-
-    async def poll(self, wanted: set[str]) -> tuple[BaseException | None, set[str]]:
-        """One poll for ``wanted`` run ids, delivering each result as it is learnt.
-
-        :return: (the retryable listing failure or ``None``, the wanted runs that got no result).
-        """
-        self.polls += 1
-        seen: set[str] = set()
-        if self._listing_allowed:
-            try:
-                await self._list(wanted, seen, MAX_PAGES)
-            except Exception as err:
-                if _is_retryable_listing_error(err):
-                    return err, wanted - seen
-                if isinstance(err, NonRetryableApiError) and err.code == "AccessDeniedException":
-                    self._listing_allowed = False  # keep watching, one GetWorkflowRun per run
-                _log.warning(
-                    "ListWorkflowRuns on %s failed (%s): asking GetWorkflowRun for each run", self.workflow_arn, err
-                )
-        limit = asyncio.Semaphore(FALLBACK_CONCURRENCY)
-
-        async def fetch(run_id: str) -> None:
-            async with limit:
-                if run_id in self.watchers:  # it may have left while waiting for its turn
-                    self._deliver(run_id, await self._get(run_id))
-
-        await asyncio.gather(*(fetch(run_id) for run_id in wanted - seen))
-        return None, set()
-
-    def _deliver(self, run_id: str, result: PollResult) -> None:
-        self._fresh.discard(run_id)
-        for watcher in list(self.watchers.get(run_id, ())):
-            watcher.deliver(result)
-
-    async def _deliver_all(self, run_ids: set[str], result: PollResult) -> None:
-        """Deliver one result to many runs, :data:`DELIVERY_BATCH` at a time, yielding to the woken triggers."""
-        for count, run_id in enumerate(run_ids, 1):
-            self._deliver(run_id, result)
-            if count % DELIVERY_BATCH == 0:
-                await asyncio.sleep(0)
-
-    async def _list(self, wanted: set[str], seen: set[str], max_pages: int) -> int:
-        """Page through the listing (newest first) until every wanted run was seen or paging stops paying.
-
-        Each page's results are delivered as it arrives (at most :data:`PAGE_SIZE` triggers woken at
-        once), to any run watched now, wanted or not. Returns the pages read.
-        """
-        for run_id in set(self._created) - self.watchers.keys():
-            del self._created[run_id]  # forget runs nobody watches any more
-        token: str | None = None
-        base_pages = math.ceil(len(wanted) / PAGE_SIZE) + EXTRA_PAGES
-        pages = 0
-        while pages < max_pages:
-            page = await self.shared.call(
-                self.shared.hook.list_workflow_runs_page_async,
-                self.workflow_arn,
-                next_token=token,
-                max_results=PAGE_SIZE,
-            )
-            pages += 1
-            oldest, found_before = None, len(seen)
-            for item in page.get("WorkflowRuns") or []:
-                run_id = item.get("RunId")
-                summary = item.get("RunDetailSummary") or {}
-                oldest = summary.get("CreatedOn") or oldest
-                if run_id in self.watchers and summary.get("Status") and run_id not in seen:
-                    seen.add(run_id)
-                    self._deliver(run_id, PollResult(str(summary["Status"]), next_poll_in=self.delay))
-                    if summary.get("CreatedOn") is not None:
-                        self._created[run_id] = summary["CreatedOn"]
-            token = page.get("NextToken")
-            unseen = wanted - seen
-            paying = len(seen) > found_before or pages < len(unseen)  # a page saves more GetWorkflowRun than it costs
-            if not token or not unseen or (pages >= base_pages and not paying):
-                break
-            if oldest is not None and self._passed_all(unseen, oldest):
-                break
-        return pages
-
-    def _passed_all(self, unseen: set[str], oldest: Any) -> bool:
-        """Whether the listing went past the creation time of every unseen run (they are not listed)."""
-        try:
-            return all(run_id in self._created and oldest < self._created[run_id] for run_id in unseen)
-        except TypeError:  # incomparable timestamps: keep paging within the limits
-            return False
-
-    async def _get(self, run_id: str) -> PollResult:
-        try:
-            run = await self.shared.call(self.shared.hook.get_workflow_run_async, self.workflow_arn, run_id)
-        except Exception as err:
-            return PollResult(None, error=err, next_poll_in=self.delay, operation="GetWorkflowRun")
-        created = (run.get("RunDetail") or {}).get("CreatedAt")
-        if created is not None:
-            self._created[run_id] = created
-        return PollResult(run_state(run), run=run, next_poll_in=self.delay, operation="GetWorkflowRun")
 
 
 PollerKey = tuple[Any, ...]
@@ -284,17 +207,26 @@ def pollers() -> dict[PollerKey, WorkflowPoller]:
 
 
 @contextlib.asynccontextmanager
-async def watch(shared: SharedClient, workflow_arn: str, run_id: str, delay: float) -> AsyncIterator[Watcher]:
-    """Watch ``run_id`` through the poller of ``(shared, workflow_arn, delay)``; leave on exit (even cancelled)."""
+async def watch(
+    shared: SharedClient, workflow_arn: str, run_id: str, delay: float, events: EventsConfig | None = None
+) -> AsyncIterator[Watcher]:
+    """Watch ``run_id`` through the poller of ``(shared, workflow_arn, delay, events)``; leave on exit (even
+    cancelled). With ``events``, the poller is woken by that queue's consumer (:mod:`.event_wake`)."""
     registry = pollers()
-    key = (shared.key, workflow_arn, delay)
+    key = (shared.key, workflow_arn, delay, events)
     poller = registry.get(key)
     if poller is None or poller.shared is not shared:
-        poller = registry[key] = WorkflowPoller(shared, workflow_arn, delay)
+        poller = registry[key] = WorkflowPoller(shared, workflow_arn, delay, events)
     watcher = Watcher(run_id, poller)
+    if events is not None and poller.consumer is None:
+        poller.consumer = subscribe(events, shared, poller)
     poller.add(watcher)
     try:
         yield watcher
     finally:
-        if poller.remove(watcher) and registry.get(key) is poller:
-            del registry[key]
+        if poller.remove(watcher):
+            if registry.get(key) is poller:
+                del registry[key]
+            if poller.consumer is not None:
+                poller.consumer.unsubscribe(poller)
+                poller.consumer = None

@@ -9,9 +9,14 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_mwaas.errors import MwaaServerlessApiError
+from airflow_provider_mwaas.errors import InvalidParameterError, MwaaServerlessApiError
 from airflow_provider_mwaas.hooks.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
-from airflow_provider_mwaas.params.validation import check_positive_int, check_run_id
+from airflow_provider_mwaas.params.validation import (
+    DEFAULT_EVENTS_SAFETY_INTERVAL,
+    check_positive_int,
+    check_queue_url,
+    check_run_id,
+)
 from airflow_provider_mwaas.service.error_kinds import (  # noqa: F401  (re-exported names)
     EXPIRED_CREDENTIAL_CODES,
     MAX_BACKOFF_FACTOR,
@@ -61,6 +66,11 @@ class WorkflowRunCompletedTrigger(RunWaitMixin, MwaaServerlessHookMixin, BaseTri
     :param failure_states: run states that end it with ``status="failure"``; a terminal state not in
         ``success_states`` is a failure too, since it can never change.
     :param coalesce: share one ListWorkflowRuns poll with the other triggers on the same workflow.
+    :param events_queue_url: an SQS queue receiving the MWAA Serverless EventBridge events: an event naming
+        the workflow or the run makes the shared poller look at once (:mod:`.event_wake`,
+        docs/event-woken-waits.md). Needs ``coalesce=True``. ``None``: polling alone.
+    :param events_safety_interval: seconds between the safety-net polls while the events queue is readable
+        (default :data:`DEFAULT_EVENTS_SAFETY_INTERVAL`); while it is not, the wait polls every ``waiter_delay``.
     :param aws_conn_id: the Airflow AWS connection; ``None`` uses boto3's default credential chain.
     :param region_name: AWS region, overriding the connection's.
     :param verify: TLS verification (``False`` or a CA bundle path), overriding the connection's.
@@ -80,6 +90,8 @@ class WorkflowRunCompletedTrigger(RunWaitMixin, MwaaServerlessHookMixin, BaseTri
         success_states: Iterable[str] | None = None,
         failure_states: Iterable[str] | None = None,
         coalesce: bool = True,
+        events_queue_url: str | None = None,
+        events_safety_interval: int = DEFAULT_EVENTS_SAFETY_INTERVAL,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -96,6 +108,12 @@ class WorkflowRunCompletedTrigger(RunWaitMixin, MwaaServerlessHookMixin, BaseTri
         self.stop_on_kill = bool(stop_on_kill)
         self.success_states, self.failure_states = check_target_states(success_states, failure_states)
         self.coalesce = bool(coalesce)
+        self.events_queue_url = check_queue_url("events_queue_url", events_queue_url)
+        self.events_safety_interval = check_positive_int("events_safety_interval", events_safety_interval)
+        if self.events_queue_url is not None and not self.coalesce:
+            raise InvalidParameterError(
+                "coalesce", coalesce, "True when events_queue_url is set (events wake the shared poller)"
+            )
         self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
         self._ended = False  # set once the run is seen in a terminal state: nothing left to stop
 
@@ -129,6 +147,8 @@ class WorkflowRunCompletedTrigger(RunWaitMixin, MwaaServerlessHookMixin, BaseTri
                 "success_states": sorted(self.success_states),
                 "failure_states": sorted(self.failure_states),
                 "coalesce": self.coalesce,
+                "events_queue_url": self.events_queue_url,
+                "events_safety_interval": self.events_safety_interval,
                 **self.hook_params,
             },
         )

@@ -16,6 +16,7 @@ from airflow_provider_mwaas.service import error_kinds
 from airflow_provider_mwaas.service.error_kinds import error_codes_by_kind
 from airflow_provider_mwaas.service.run_states import TERMINAL_STATES
 from airflow_provider_mwaas.triggers.coalescing import watch
+from airflow_provider_mwaas.triggers.event_wake import EventsConfig
 from airflow_provider_mwaas.triggers.events import RunEventsMixin
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient
 from airflow_provider_mwaas.watch.diagnostics import run_state
@@ -50,6 +51,8 @@ class RunWaitMixin(RunEventsMixin):
         execution_deadline: float | None
         stop_on_kill: bool
         coalesce: bool
+        events_queue_url: str | None
+        events_safety_interval: int
         _ended: bool
         log: Any
 
@@ -58,7 +61,10 @@ class RunWaitMixin(RunEventsMixin):
 
     async def _wait_coalesced(self, shared: SharedClient, seen: WaitState) -> dict[str, Any]:
         """Take this run's result from the workflow's shared poller after each of its polls."""
-        async with watch(shared, self.workflow_arn, self.run_id, self.waiter_delay) as watcher:
+        events = None
+        if self.events_queue_url is not None:
+            events = EventsConfig(self.events_queue_url, self.events_safety_interval)
+        async with watch(shared, self.workflow_arn, self.run_id, self.waiter_delay, events) as watcher:
             seen.may_read_progress = watcher.may_read_progress
             while True:
                 remaining = self.ends_at - time.time()
@@ -154,11 +160,14 @@ class RunWaitMixin(RunEventsMixin):
             self.log.info("%s", line)
             return
         seen.announced = True
+        schedule = f"poll every {self.waiter_delay}s"
+        if self.events_queue_url is not None:
+            schedule = f"woken by events from {self.events_queue_url}, safety poll every {self.events_safety_interval}s"
         self.log.info(
-            "Waiting for workflow run %s of %s (poll every %ss, deadline in %.0fs): %s",
+            "Waiting for workflow run %s of %s (%s, deadline in %.0fs): %s",
             self.run_id,
             self.workflow_arn,
-            self.waiter_delay,
+            schedule,
             self.ends_at - time.time(),
             line.partition(": ")[2],
         )

@@ -48,3 +48,17 @@ def test_scale_prints_the_issue_table_for_every_column() -> None:
     ended = next(line for line in result.stdout.splitlines() if line.startswith("waits ended"))
     assert ended.split()[2:] == ["3", "of", "3", "6", "of", "6", "2", "of", "2", "all"], "every wait ended"
     assert "detection latency median / max" in result.stdout
+
+
+def test_event_wake_prints_events_and_polling_side_by_side() -> None:
+    command = [sys.executable, str(REPO_ROOT / "benchmarks" / "event_wake.py"), "--n", "4", "--scale-n", "6"]
+    command += ["--delay", "3", "--safety", "30", "--steady-window", "2", "--groups", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=170)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    heads = [line.split() for line in lines if line.strip().startswith("measure")]
+    assert heads == [["measure", "polling", "N=4", "events", "N=4"], ["measure", "polling", "N=6", "events", "N=6"]]
+    ended = next(line for line in lines if line.strip().startswith("waits ended"))
+    assert ended.split()[2:] == ["4", "of", "4", "4", "of", "4"], "every wait ended"
+    for label in ("detection latency median / max", "of which publishing", "requests per hour"):
+        assert label in result.stdout

@@ -130,6 +130,7 @@ def test_templated_fields_include_run_and_every_aws_param() -> None:
     assert set(WorkflowRunSensor.template_fields) == {
         "workflow_arn",
         "run_id",
+        "events_queue_url",
         "aws_conn_id",
         "region_name",
         "verify",
@@ -171,6 +172,40 @@ def test_deferrable_sensor_defers_at_once_carrying_every_hook_param() -> None:
     assert kwargs["stop_on_kill"] is False
     assert (kwargs["waiter_delay"], kwargs["waiter_max_attempts"]) == (15, 8)
     assert deferred.timeout is not None and deferred.timeout >= timedelta(seconds=120)
+
+
+def test_deferrable_sensor_carries_its_events_queue_to_the_trigger() -> None:
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/mwaa-events"
+    s = sensor(
+        "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/orders-abcdef1234",
+        "run-1",
+        deferrable=True,
+        events_queue_url=url,
+        events_safety_interval=120,
+    )
+    with pytest.raises(TaskDeferred) as info:
+        s.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
+    kwargs = info.value.trigger.serialize()[1]
+    assert (kwargs["events_queue_url"], kwargs["events_safety_interval"]) == (url, 120)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"events_queue_url": "not a url"}, "events_queue_url"),
+        ({"events_safety_interval": -5}, "events_safety_interval"),
+    ],
+)
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferred", "poke"])
+def test_bad_events_parameters_fail_the_sensor_before_any_request(
+    emulator: Any, kwargs: dict[str, Any], field: str, deferrable: bool
+) -> None:
+    s = sensor("arn:aws:airflow-serverless:us-east-1:123456789012:workflow/orders-abcdef1234", "run-1", **kwargs)
+    s.deferrable = deferrable
+    with pytest.raises(InvalidParameterError) as info:
+        s.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
+    assert info.value.field == field
+    assert sum(emulator.control.counters()["requests"].values()) == 0
 
 
 async def test_deferrable_sensor_end_to_end_returns_the_final_state(

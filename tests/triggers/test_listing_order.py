@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_mwaas.triggers import coalescing
+from airflow_provider_mwaas.triggers import run_listing
 from tests.triggers.conftest import make_trigger, only_event
 
 pytestmark = pytest.mark.timeout(120)
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.timeout(120)
 async def test_every_wait_ends_with_its_own_outcome_whatever_the_listing_order(
     aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any, monkeypatch: pytest.MonkeyPatch, order: str
 ) -> None:
-    monkeypatch.setattr(coalescing, "PAGE_SIZE", 2)
-    monkeypatch.setattr(coalescing, "EXTRA_PAGES", 0)
+    monkeypatch.setattr(run_listing, "PAGE_SIZE", 2)
+    monkeypatch.setattr(run_listing, "EXTRA_PAGES", 0)
     emulator.control.set_assumptions(listing_order=order)
     unwatched = [start_run() for _ in range(5)]  # runs nobody here watches fill pages
     failing = start_run()

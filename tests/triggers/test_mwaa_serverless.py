@@ -213,6 +213,8 @@ def test_serialized_kwargs_hold_no_credentials(aws_conn_env: str) -> None:
         "success_states",
         "failure_states",
         "coalesce",
+        "events_queue_url",
+        "events_safety_interval",
         "aws_conn_id",
         "region_name",
         "verify",

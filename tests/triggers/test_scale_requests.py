@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_mwaas.triggers import coalescing
+from airflow_provider_mwaas.triggers import coalescing, run_listing
 from tests.triggers.conftest import make_trigger, only_event
 from tests.triggers.test_sharing_and_coalescing import until
 
@@ -20,7 +20,7 @@ PAGE = 10  # pages of 10 make 40 runs behave like 4,000 at the service's 100 per
 
 @pytest.fixture
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(coalescing, "PAGE_SIZE", PAGE)
+    monkeypatch.setattr(run_listing, "PAGE_SIZE", PAGE)
 
 
 async def _watch_all(conn: str, arn: str, run_ids: list[str], **kwargs: Any) -> tuple[list[Any], Any]:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import structlog
 
-from airflow_provider_mwaas.triggers import coalescing, shared_clients
+from airflow_provider_mwaas.triggers import coalescing, run_listing, shared_clients
 from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
 from airflow_provider_mwaas.triggers.shared_clients import client_pool
 from tests.triggers.conftest import make_trigger, only_event
@@ -113,8 +113,8 @@ async def test_waits_on_one_workflow_share_one_listing_per_poll_and_one_client(
 async def test_a_run_missing_from_the_listing_still_completes_through_get_workflow_run(
     aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(coalescing, "PAGE_SIZE", 1)
-    monkeypatch.setattr(coalescing, "EXTRA_PAGES", 0)
+    monkeypatch.setattr(run_listing, "PAGE_SIZE", 1)
+    monkeypatch.setattr(run_listing, "EXTRA_PAGES", 0)
     watched = start_run()
     emulator.control.hold(workflow_arn=workflow_arn)
     start_run()  # a newer run nobody here watches fills the only page read
