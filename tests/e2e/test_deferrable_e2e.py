@@ -264,8 +264,7 @@ def test_a_trigger_moved_off_a_late_triggerer_leaves_its_run_running(stack: Airf
 
     stack.start_triggerer(name="triggerer-2")
     frozen = [psutil.Process(stack.components["triggerer"].pid)]  # the supervisor: its heartbeat stops
-    for proc in frozen:
-        proc.send_signal(signal.SIGSTOP)
+    _freeze_holding_no_file_lock(frozen[0])
     try:
         stack.wait_for(
             lambda: len(stack.trigger_log_files(DAG_ID, run_id, START_TASK)) >= 2,
@@ -293,3 +292,25 @@ def test_a_trigger_moved_off_a_late_triggerer_leaves_its_run_running(stack: Airf
     assert run["state"] == "success", stack.task_states(DAG_ID, run_id)
     assert len(emulator.control.runs(arn)) == 1, "a second workflow run was started"
     stack.stop_triggerer(signal.SIGTERM, name="triggerer-2")
+
+
+def _freeze_holding_no_file_lock(proc: psutil.Process, attempts: int = 100) -> None:
+    """SIGSTOP ``proc`` at a moment it holds no file lock (/proc/locks): a process frozen inside a SQLite
+    transaction would lock every other component out of the metadata DB (a frozen heartbeat write made the
+    second triggerer die of "database is locked"), which is not the late heartbeat this test is about."""
+    for _ in range(attempts):
+        proc.send_signal(signal.SIGSTOP)
+        time.sleep(0.05)
+        if not _holds_file_lock(proc.pid):
+            return
+        proc.send_signal(signal.SIGCONT)
+        time.sleep(0.1)
+    raise AssertionError(f"pid {proc.pid} held a file lock at each of {attempts} tries")
+
+
+def _holds_file_lock(pid: int) -> bool:
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = [field for field in line.split() if field != "->"]  # "->" marks a waiter, not a holder
+        if len(fields) > 4 and line.split()[1] != "->" and fields[4] == str(pid):
+            return True
+    return False
