@@ -264,7 +264,7 @@ def test_a_trigger_moved_off_a_late_triggerer_leaves_its_run_running(stack: Airf
 
     stack.start_triggerer(name="triggerer-2")
     frozen = [psutil.Process(stack.components["triggerer"].pid)]  # the supervisor: its heartbeat stops
-    _freeze_holding_no_file_lock(frozen[0])
+    _freeze_holding_no_db_lock(frozen[0], stack.home / "airflow.db")
     try:
         stack.wait_for(
             lambda: len(stack.trigger_log_files(DAG_ID, run_id, START_TASK)) >= 2,
@@ -294,23 +294,43 @@ def test_a_trigger_moved_off_a_late_triggerer_leaves_its_run_running(stack: Airf
     stack.stop_triggerer(signal.SIGTERM, name="triggerer-2")
 
 
-def _freeze_holding_no_file_lock(proc: psutil.Process, attempts: int = 100) -> None:
-    """SIGSTOP ``proc`` at a moment it holds no file lock (/proc/locks): a process frozen inside a SQLite
-    transaction would lock every other component out of the metadata DB (a frozen heartbeat write made the
+def _freeze_holding_no_db_lock(proc: psutil.Process, db: Path, attempts: int = 100) -> None:
+    """SIGSTOP ``proc`` at a moment it is not writing the SQLite metadata DB (/proc/locks): a process frozen
+    inside a write transaction locks every other component out of the DB (a frozen heartbeat write made the
     second triggerer die of "database is locked"), which is not the late heartbeat this test is about."""
     for _ in range(attempts):
         proc.send_signal(signal.SIGSTOP)
         time.sleep(0.05)
-        if not _holds_file_lock(proc.pid):
+        if not _writing(proc.pid, db):
             return
         proc.send_signal(signal.SIGCONT)
         time.sleep(0.1)
-    raise AssertionError(f"pid {proc.pid} held a file lock at each of {attempts} tries")
+    held = [line for line in Path("/proc/locks").read_text().splitlines() if f" {proc.pid} " in line]
+    raise AssertionError(f"pid {proc.pid} was writing {db} at each of {attempts} tries: {held}")
 
 
-def _holds_file_lock(pid: int) -> bool:
+def _writing(pid: int, db: Path) -> bool:
+    """Whether ``pid`` holds SQLite's write lock on ``db``: in WAL mode a WRITE lock on the ``-shm`` file's
+    bytes 120-122 (write, checkpoint, recover); in rollback mode one on the DB file from ``PENDING_BYTE``
+    (every WAL connection keeps a SHARED lock on the DB file itself, which blocks no writer)."""
+    shm = db.with_name(db.name + "-shm")
+    wal = shm.exists()
+    target = _file_id(shm if wal else db)
     for line in Path("/proc/locks").read_text().splitlines():
-        fields = [field for field in line.split() if field != "->"]  # "->" marks a waiter, not a holder
-        if len(fields) > 4 and line.split()[1] != "->" and fields[4] == str(pid):
+        fields = line.split()
+        if len(fields) < 8 or fields[1] == "->" or fields[4] != str(pid) or fields[5].lower() != target:
+            continue
+        start = int(fields[6])
+        if (wal and fields[3] == "WRITE" and 120 <= start <= 122) or (not wal and start >= SQLITE_PENDING_BYTE):
             return True
     return False
+
+
+def _file_id(path: Path) -> str:
+    """``path`` as /proc/locks names it: "MAJOR:MINOR:INODE" (device numbers in hex)."""
+    stat = path.stat()
+    return f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+
+
+#: The first byte of SQLite's rollback-mode lock range (``PENDING_BYTE``, os_unix.c).
+SQLITE_PENDING_BYTE = 0x40000000
