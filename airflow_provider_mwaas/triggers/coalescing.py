@@ -21,13 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow_provider_mwaas.service import error_kinds
 from airflow_provider_mwaas.triggers.event_wake import EventsConfig, QueueConsumer, subscribe
+from airflow_provider_mwaas.triggers.loop_local import LoopLocal
 from airflow_provider_mwaas.triggers.run_listing import RunListing
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient
 from airflow_provider_mwaas.triggers.watcher import Alarm, PollResult, Watcher
@@ -192,18 +191,12 @@ class WorkflowPoller(RunListing):
 
 
 PollerKey = tuple[Any, ...]
-_registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, dict[PollerKey, WorkflowPoller]]] = (
-    weakref.WeakKeyDictionary()
-)
+_pollers: LoopLocal[dict[PollerKey, WorkflowPoller]] = LoopLocal(dict)
 
 
 def pollers() -> dict[PollerKey, WorkflowPoller]:
     """The running event loop's pollers in this process."""
-    loop = asyncio.get_running_loop()
-    found = _registries.get(loop)
-    if found is None or found[0] != os.getpid():
-        found = _registries[loop] = (os.getpid(), {})
-    return found[1]
+    return _pollers.get()
 
 
 @contextlib.asynccontextmanager

@@ -35,14 +35,13 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-import os
 import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_mwaas.service.run_events import read_run_event
+from airflow_provider_mwaas.triggers.loop_local import LoopLocal
 
 if TYPE_CHECKING:
     from airflow_provider_mwaas.triggers.shared_clients import SharedClient
@@ -263,18 +262,12 @@ def _describe(err: BaseException) -> str:
 
 
 ConsumerKey = tuple[Any, ...]
-_registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, dict[ConsumerKey, QueueConsumer]]] = (
-    weakref.WeakKeyDictionary()
-)
+_consumers: LoopLocal[dict[ConsumerKey, QueueConsumer]] = LoopLocal(dict)
 
 
 def consumers() -> dict[ConsumerKey, QueueConsumer]:
     """The running event loop's queue consumers in this process, by (queue URL, connection key)."""
-    loop = asyncio.get_running_loop()
-    found = _registries.get(loop)
-    if found is None or found[0] != os.getpid():
-        found = _registries[loop] = (os.getpid(), {})
-    return found[1]
+    return _consumers.get()
 
 
 def subscribe(events: EventsConfig, shared: SharedClient, poller: Wakeable) -> QueueConsumer:

@@ -30,14 +30,13 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import time
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mwaas.errors import MwaaServerlessApiError
 from airflow_provider_mwaas.service.error_kinds import is_auth_failure
+from airflow_provider_mwaas.triggers.loop_local import LoopLocal
 
 if TYPE_CHECKING:
     from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
@@ -235,13 +234,9 @@ class ClientPool:
                 await entry.close()
 
 
-_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, ClientPool]] = weakref.WeakKeyDictionary()
+_pools: LoopLocal[ClientPool] = LoopLocal(ClientPool)
 
 
 def client_pool() -> ClientPool:
     """The running event loop's pool in this process (created on first use)."""
-    loop = asyncio.get_running_loop()
-    found = _pools.get(loop)
-    if found is None or found[0] != os.getpid():
-        found = _pools[loop] = (os.getpid(), ClientPool())
-    return found[1]
+    return _pools.get()
