@@ -18,6 +18,8 @@ watcher's trigger is built then): ``mwaas_workflow_arn`` and ``mwaas_events_queu
 
 from __future__ import annotations
 
+import os
+
 import pendulum
 
 try:  # Airflow 3: asset watchers; Airflow 2.11 has none, and this file then defines no DAG
@@ -29,12 +31,18 @@ if AssetWatcher is not None:
     from airflow_provider_mwaas.operators.mwaa_serverless import StartWorkflowRunOperator
     from airflow_provider_mwaas.triggers.workflow_run_events import WorkflowRunEventsTrigger
 
-    WORKFLOW_ARN = Variable.get(
-        "mwaas_workflow_arn", default="arn:aws:airflow-serverless:us-east-1:123456789012:workflow/orders-EXAMPLE"
+    def _variable(key: str, default: str) -> str:
+        """A Variable at parse time (watchers are serialized then). Airflow 3.0's ``Variable.get`` fails in a
+        DagBag parsed outside the dag-processor (a test); the ``AIRFLOW_VAR_*`` environment still answers."""
+        try:
+            return str(Variable.get(key, default=default))
+        except ImportError:
+            return os.environ.get(f"AIRFLOW_VAR_{key.upper()}", default)
+
+    WORKFLOW_ARN = _variable(
+        "mwaas_workflow_arn", "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/orders-EXAMPLE"
     )
-    QUEUE_URL = Variable.get(
-        "mwaas_events_queue_url", default="https://sqs.us-east-1.amazonaws.com/123456789012/mwaa-serverless-events"
-    )
+    QUEUE_URL = _variable("mwaas_events_queue_url", "https://sqs.us-east-1.amazonaws.com/123456789012/mwaa-serverless-events")
 
     #: Updated by every successful run of the workflow. A plain name: a URI scheme (``s3://``...) would make
     #: Airflow load every provider's URI handlers at each parse.
