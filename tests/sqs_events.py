@@ -1,9 +1,9 @@
 """Test helper: MWAA Serverless run events in a real SQS queue (moto, through the emulator's endpoint).
 
-Until the emulator publishes run events to EventBridge itself, the tests, benchmarks and e2e runs put
-EventBridge-shaped messages (as EventBridge delivers them to an SQS target) into the queue: one per
-run state change, either sent by hand (:func:`send_run_event`) or by a :class:`RunEventPublisher`
-thread that watches the emulator's runs.
+The emulator publishes run events to EventBridge itself (a rule from ``ensure_events_queue`` delivers
+them); these helpers put EventBridge-shaped messages into a queue directly, for tests that need exact
+control over a message's shape or timing: sent by hand (:func:`send_run_event`) or by a
+:class:`RunEventPublisher` thread that watches the emulator's runs.
 """
 
 from __future__ import annotations

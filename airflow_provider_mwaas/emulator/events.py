@@ -183,15 +183,19 @@ def forget_rules() -> None:
 
 
 class EventClock:
-    """Looks at every in-flight run every ``interval`` seconds, so that in ``time`` mode a run enters its
-    states (and publishes their events) when they are due, not at the next read: on AWS nobody has to
-    poll a run for its events to flow. In ``call`` mode it does nothing (states are due at reads only).
+    """Looks at the in-flight runs when the next state of one is due (every ``interval`` seconds at most,
+    every ``min_interval`` at least), so that in ``time`` mode a run enters its states (and publishes their
+    events) when they are due, not at the next read: on AWS nobody has to poll a run for its events to
+    flow. In ``call`` mode it does nothing (states are due at reads only).
 
-    :param interval: seconds between looks.
+    :param interval: longest pause between looks, seconds.
+    :param min_interval: shortest pause between looks, seconds (bounds the clock's CPU when thousands of
+        runs fall due one after another).
     """
 
-    def __init__(self, interval: float = 0.5):
+    def __init__(self, interval: float = 0.5, min_interval: float = 0.05):
         self.interval = interval
+        self.min_interval = min_interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="mwaas-event-clock", daemon=True)
 
@@ -212,13 +216,19 @@ class EventClock:
         from .models import IN_FLIGHT, mwaaserverless_backends
         from .transitions import RUN_MODEL
 
-        while not self._stop.wait(self.interval):
-            if state_manager.get_transition(RUN_MODEL).get("progression") != "time":
+        pause = self.interval
+        while not self._stop.wait(pause):
+            pause = self.interval
+            config = state_manager.get_transition(RUN_MODEL)
+            if config.get("progression") != "time":
                 continue  # in call mode a state is due only at a read: nothing to look at
             try:
                 for _, _, backend in list(mwaaserverless_backends.iter_backends()):
                     for run in list(getattr(backend, "runs", {}).values()):
                         if run.events.run_state in IN_FLIGHT:
                             run.peek  # noqa: B018 - the look enters every state that is due
+                            due = run.due_in(float(config["seconds"]))
+                            pause = pause if due is None else min(pause, due)
             except Exception:  # the clock must outlive any one bad run
                 log.warning("Event clock: a look at the runs failed", exc_info=True)
+            pause = max(pause, self.min_interval)

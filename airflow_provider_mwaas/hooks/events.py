@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from airflow_provider_mwaas.errors import InvalidParameterError, MwaaServerlessApiError
 from airflow_provider_mwaas.hooks.base import MwaaServerlessBaseHook
 from airflow_provider_mwaas.params.validation import check_arn_region, check_model_member
-from airflow_provider_mwaas.service.run_events import EVENT_SOURCE, RUN_DETAIL_TYPES, TASK_DETAIL_TYPES
+from airflow_provider_mwaas.service.run_events import EVENT_SOURCE, KNOWN_DETAIL_TYPES, RUN_END_DETAIL_TYPES
 
 DEFAULT_QUEUE_NAME = "mwaa-serverless-events"
 DEFAULT_RULE_NAME = "mwaa-serverless-events"
@@ -28,7 +28,6 @@ TARGET_ID = "mwaa-serverless-events-queue"
 _QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 #: EventBridge rule names: 1-64 letters, digits, ``.``, ``-`` and ``_``.
 _RULE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_DETAIL_TYPES = frozenset({*RUN_DETAIL_TYPES.values(), *TASK_DETAIL_TYPES.values()})
 
 
 def event_pattern(workflow_arn: str | None = None, detail_types: Sequence[str] | None = None) -> dict[str, Any]:
@@ -106,7 +105,9 @@ class EventsSetupMixin(MwaaServerlessBaseHook):
         :param queue_name: the standard SQS queue (1-80 of ``A-Z a-z 0-9 - _``).
         :param rule_name: the EventBridge rule (1-64 of ``A-Z a-z 0-9 . - _``).
         :param detail_types: only these detail-types (e.g. ``["MWAA Serverless Workflow Run Succeeded"]``);
-            ``None`` = all of them.
+            ``None`` = the four of a run ending (``RUN_END_DETAIL_TYPES``), the only ones event-woken waits
+            and the asset watcher act on: task events (about four per task) and a run's start, queued
+            and running events would only fill the queue. ``sorted(KNOWN_DETAIL_TYPES)`` routes every one.
         :return: the queue URL.
         """
         if workflow_arn is not None:
@@ -119,15 +120,15 @@ class EventsSetupMixin(MwaaServerlessBaseHook):
         if not isinstance(rule_name, str) or not _RULE_NAME.fullmatch(rule_name):
             raise InvalidParameterError("rule_name", rule_name, "1 to 64 letters, digits, '.', '-' or '_'")
         if detail_types is not None and (
-            isinstance(detail_types, str) or not detail_types or any(t not in _DETAIL_TYPES for t in detail_types)
+            isinstance(detail_types, str) or not detail_types or any(t not in KNOWN_DETAIL_TYPES for t in detail_types)
         ):
-            allowed = f"None, or a non-empty list of MWAA Serverless detail-types {sorted(_DETAIL_TYPES)}"
+            allowed = f"None, or a non-empty list of MWAA Serverless detail-types {sorted(KNOWN_DETAIL_TYPES)}"
             raise InvalidParameterError("detail_types", detail_types, allowed)
         sqs, events = self.aws_client("sqs"), self.aws_client("events")
         queue_url = str(_call(sqs, "CreateQueue", QueueName=queue_name)["QueueUrl"])
         attributes = _call(sqs, "GetQueueAttributes", QueueUrl=queue_url, AttributeNames=["QueueArn", "Policy"])
         queue_arn = attributes["Attributes"]["QueueArn"]
-        pattern = event_pattern(workflow_arn, detail_types)
+        pattern = event_pattern(workflow_arn, sorted(RUN_END_DETAIL_TYPES) if detail_types is None else detail_types)
         rule_arn = _call(
             events,
             "PutRule",

@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_mwaas.service.run_states import TERMINAL_STATES
+
 #: The ``source`` of every MWAA Serverless event.
 EVENT_SOURCE = "aws.airflow-serverless"
 
@@ -41,6 +43,11 @@ TASK_DETAIL_TYPES: Mapping[str, str] = {
 }
 #: Detail-type -> the run state it announces (run-level events only).
 RUN_STATE_BY_DETAIL_TYPE: Mapping[str, str] = {detail_type: state for state, detail_type in RUN_DETAIL_TYPES.items()}
+#: The detail-types of a run ending (SUCCESS, FAILED, STOPPED, TIMEOUT): the only events a wait or an
+#: asset watcher ends on, and what ``MwaaServerlessHook.ensure_events_queue`` routes by default.
+RUN_END_DETAIL_TYPES: frozenset[str] = frozenset(RUN_DETAIL_TYPES[state] for state in TERMINAL_STATES)
+#: Every detail-type the service documents.
+KNOWN_DETAIL_TYPES: frozenset[str] = frozenset(RUN_DETAIL_TYPES.values()) | frozenset(TASK_DETAIL_TYPES.values())
 #: The EventBridge pattern matching every run- and task-level event of the service.
 EVENT_PATTERN: Mapping[str, Any] = {"source": [EVENT_SOURCE]}
 
@@ -68,6 +75,12 @@ class RunEvent:
     run_state: str | None = None
     workflow_arn: str | None = None
     run_id: str | None = None
+
+    @property
+    def ends_no_run(self) -> bool:
+        """Whether the event is known not to announce a run's end (a task event, or a run starting, queued
+        or running): nothing waits on it. An unknown detail-type may announce an end: False."""
+        return self.detail_type in KNOWN_DETAIL_TYPES and self.detail_type not in RUN_END_DETAIL_TYPES
 
     def names_any(self, names: set[str] | frozenset[str]) -> bool:
         """Whether the event names any of ``names`` (workflow ARNs or run ids)."""

@@ -12,9 +12,13 @@ long-polling ReceiveMessage (:data:`WAIT_SECONDS`, :data:`BATCH` messages). Its 
 built like the provider's other async clients (the creator in a worker thread). Several triggerers may
 share a queue, so a message is handled by this rule:
 
+* it is known to announce no run's end (a task event; a run started, queued or running: the
+  detail-type says so): nothing waits on it, it is **deleted** without a look (``ensure_events_queue``
+  routes only the run-end events by default; a wider rule costs receives, not listings);
 * it names a run watched here: the poller looks, and the message is **deleted** (used here);
-* it names a workflow watched here but no run watched here (a run another triggerer may watch): the
-  poller looks (once per message: :data:`WOKEN_MEMORY`), and the message is **released**;
+* it names a run not watched here (a run another triggerer may watch): it is **released**;
+* it names a workflow watched here but no run id at all (an unknown ``detail`` shape): the poller looks
+  at every run it watches (once per message: :data:`WOKEN_MEMORY`), and the message is **released**;
 * it names nothing watched here (or is not an MWAA Serverless event): it is **released**;
 * released = ChangeMessageVisibility to ``2 ** (receives - 1)`` seconds (1 s at the first receive, at
   most :data:`RELEASE_MAX`): visible again soon for every triggerer long-polling the queue (not 0, which
@@ -40,7 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from airflow_provider_mwaas.service.run_events import read_run_event
+from airflow_provider_mwaas.service.run_events import RunEvent, read_run_event
 from airflow_provider_mwaas.triggers.loop_local import LoopLocal
 
 if TYPE_CHECKING:
@@ -56,6 +60,9 @@ RETRY_FIRST = 1.0
 RETRY_MAX = 60.0
 #: Messages remembered as having woken a poller by their workflow alone (each wakes a poller once).
 WOKEN_MEMORY = 10_000
+
+#: What :attr:`QueueConsumer.counts` counts: receives, messages, what became of them, failures, SQS calls.
+COUNTS = ("receives", "messages", "used", "ignored", "released", "stale", "failures", "calls")
 
 _log = logging.getLogger(__name__)
 
@@ -100,7 +107,7 @@ class QueueConsumer:
         self.hook = hook
         self.pollers: set[Wakeable] = set()
         self.healthy = False  # the last call on the queue succeeded
-        self.counts = {"receives": 0, "messages": 0, "used": 0, "released": 0, "stale": 0, "failures": 0, "calls": 0}
+        self.counts = dict.fromkeys(COUNTS, 0)
         self._warned = False  # the queue's one "unreadable" warning was logged for this outage
         self._woken: dict[str, None] = {}  # message ids that woke pollers by their workflow alone
         self._creator: Any = None
@@ -209,7 +216,11 @@ class QueueConsumer:
             self.counts["messages"] += 1
             entry = {"Id": str(len(deletes) + len(releases)), "ReceiptHandle": message["ReceiptHandle"]}
             attributes = message.get("Attributes") or {}
-            if self._wake(message):
+            event = read_run_event(message.get("Body") or "")
+            if event is not None and event.ends_no_run:
+                self.counts["ignored"] += 1
+                deletes.append(entry)
+            elif event is not None and self._wake(event, str(message.get("MessageId"))):
                 self.counts["used"] += 1
                 deletes.append(entry)
             elif now - int(attributes.get("SentTimestamp", now * 1000)) / 1000 > self.stale_after:
@@ -229,11 +240,8 @@ class QueueConsumer:
         except Exception as err:  # the messages come back after their visibility timeout: harmless
             _log.debug("Events queue %s: deleting/releasing messages failed: %s", self.queue_url, err)
 
-    def _wake(self, message: dict[str, Any]) -> bool:
-        """Nudge the pollers ``message`` names; True when it named a run watched here (the message is used)."""
-        event = read_run_event(message.get("Body") or "")
-        if event is None:
-            return False
+    def _wake(self, event: RunEvent, message_id: str) -> bool:
+        """Nudge the pollers ``event`` names; True when it named a run watched here (the message is used)."""
         used = False
         for poller in list(self.pollers):
             # the watched run ids the event names (``names_any``, as an intersection over the event's few
@@ -242,9 +250,9 @@ class QueueConsumer:
             if runs:
                 poller.nudge(runs)
                 used = True
-            elif event.names_any({poller.workflow_arn}) and message.get("MessageId") not in self._woken:
+            elif event.run_id is None and event.names_any({poller.workflow_arn}) and message_id not in self._woken:
                 poller.nudge(None)
-                self._remember(str(message.get("MessageId")))
+                self._remember(message_id)
         return used
 
     def _remember(self, message_id: str) -> None:

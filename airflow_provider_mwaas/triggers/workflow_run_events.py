@@ -35,6 +35,7 @@ from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_mwaas.errors import InvalidParameterError
 from airflow_provider_mwaas.service.run_events import RunEvent, read_run_event
+from airflow_provider_mwaas.service.run_states import TERMINAL_STATES
 from airflow_provider_mwaas.version_compat import BaseEventTrigger
 
 #: botocore-free shape checks (the trigger is built at every DAG parse): the model's own pattern is
@@ -88,9 +89,8 @@ class WorkflowRunEventsTrigger(BaseEventTrigger):
             allowed = "a workflow ARN, arn:aws:airflow-serverless:REGION:ACCOUNT:workflow/NAME-ID"
             raise InvalidParameterError("workflow_arn", workflow_arn, allowed)
         states = list(states) if states is not None else ["SUCCESS"]
-        terminal = ("SUCCESS", "FAILED", "STOPPED", "TIMEOUT")
-        if not states or isinstance(states, str) or any(s not in terminal for s in states):
-            raise InvalidParameterError("states", states, f"a non-empty list of {list(terminal)}")
+        if not states or isinstance(states, str) or any(s not in TERMINAL_STATES for s in states):
+            raise InvalidParameterError("states", states, f"a non-empty list of {sorted(TERMINAL_STATES)}")
         if not isinstance(wait_time_seconds, int) or not 1 <= wait_time_seconds <= 20:
             raise InvalidParameterError("wait_time_seconds", wait_time_seconds, "an integer from 1 to 20")
         if not isinstance(hold_seconds, int) or not 1 <= hold_seconds <= 43200:

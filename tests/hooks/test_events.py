@@ -11,7 +11,12 @@ import pytest
 from airflow_provider_mwaas.errors import InvalidParameterError, MwaaServerlessApiError
 from airflow_provider_mwaas.hooks.events import TARGET_ID, event_pattern
 from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
-from airflow_provider_mwaas.service.run_events import EVENT_SOURCE, RUN_DETAIL_TYPES
+from airflow_provider_mwaas.service.run_events import (
+    EVENT_SOURCE,
+    KNOWN_DETAIL_TYPES,
+    RUN_DETAIL_TYPES,
+    RUN_END_DETAIL_TYPES,
+)
 
 SUCCEEDED = RUN_DETAIL_TYPES["SUCCESS"]
 
@@ -45,7 +50,8 @@ def test_twice_gives_the_same_queue_one_rule_one_target_and_the_policy(
     events, sqs = hook.aws_client("events"), hook.aws_client("sqs")
     rules = [r for r in events.list_rules()["Rules"] if r["Name"] == names["rule_name"]]
     assert len(rules) == 1 and rules[0]["State"] == "ENABLED"
-    assert json.loads(rules[0]["EventPattern"]) == event_pattern(workflow_arn)
+    # by default the run-end events only: the waits and the asset watcher act on nothing else
+    assert json.loads(rules[0]["EventPattern"]) == event_pattern(workflow_arn, RUN_END_DETAIL_TYPES)
     queue_arn = sqs.get_queue_attributes(QueueUrl=first, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     assert events.list_targets_by_rule(Rule=names["rule_name"])["Targets"] == [{"Id": TARGET_ID, "Arn": queue_arn}]
     policy = json.loads(sqs.get_queue_attributes(QueueUrl=first, AttributeNames=["Policy"])["Attributes"]["Policy"])
@@ -69,7 +75,7 @@ def test_an_event_put_through_eventbridge_arrives_and_other_workflows_do_not(
     assert [(b["detail-type"], b["detail"]["workflowArn"]) for b in bodies] == [(SUCCEEDED, workflow_arn)]
 
 
-def test_the_emulators_run_events_arrive(
+def test_the_emulators_run_events_arrive_the_run_end_only_by_default(
     hook: MwaaServerlessHook, names: dict[str, str], workflow_arn: str, emulator: Any
 ) -> None:
     queue_url = hook.ensure_events_queue(**names)  # every workflow
@@ -77,7 +83,19 @@ def test_the_emulators_run_events_arrive(
     for _ in range(4):
         hook.get_workflow_run(workflow_arn, run_id)
     bodies = receive(hook.aws_client("sqs"), queue_url)
-    assert SUCCEEDED in {b["detail-type"] for b in bodies}
+    assert [(b["detail-type"], b["detail"]["runId"]) for b in bodies] == [(SUCCEEDED, run_id)]
+
+
+def test_every_detail_type_when_asked(
+    hook: MwaaServerlessHook, names: dict[str, str], workflow_arn: str, emulator: Any
+) -> None:
+    queue_url = hook.ensure_events_queue(workflow_arn, detail_types=sorted(KNOWN_DETAIL_TYPES), **names)
+    run_id = hook.start_workflow_run(workflow_arn)["RunId"]
+    for _ in range(4):
+        hook.get_workflow_run(workflow_arn, run_id)
+    types = [b["detail-type"] for b in receive(hook.aws_client("sqs"), queue_url)]
+    assert {RUN_DETAIL_TYPES[s] for s in ("STARTING", "QUEUED", "RUNNING", "SUCCESS")} <= set(types)
+    assert any(t.startswith("MWAA Serverless Task ") for t in types)
 
 
 def test_an_existing_policy_statement_is_kept(hook: MwaaServerlessHook, names: dict[str, str]) -> None:

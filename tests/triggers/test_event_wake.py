@@ -1,7 +1,8 @@
 """Event-woken waits: real SQS (moto, through the emulator's endpoint), real aiobotocore, real triggers.
 
-Until the emulator publishes run events itself, each test puts EventBridge-shaped messages into the
-queue when it drives a run's state change (tests/sqs_events.py). With ``waiter_delay=60`` and a safety
+One test takes the whole path (``ensure_events_queue``, the emulator's own event through EventBridge
+and the rule); the others put EventBridge-shaped messages into the queue by hand (tests/sqs_events.py),
+to drive each rule of the consumer with exact shapes, unknown ones included. With ``waiter_delay=60`` and a safety
 interval of an hour, a wait that ends within the test's time limit ended because of an event; the
 emulator's request counters show how many listings it cost.
 """
@@ -117,6 +118,70 @@ async def test_a_burst_of_events_costs_fewer_listings_than_events(
     assert 1 <= poller.looks < len(run_ids), "events arriving together share a listing"
 
 
+async def test_the_emulators_own_events_end_the_wait_through_ensure_events_queue(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, held_run: Any, client: Any
+) -> None:
+    from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
+
+    name = f"wake-{uuid.uuid4().hex[:10]}"
+    queue = MwaaServerlessHook(aws_conn_id=aws_conn_env).ensure_events_queue(workflow_arn, name, name)
+    run_id = held_run()
+    waiting = asyncio.ensure_future(
+        only_event(make_trigger(aws_conn_env, workflow_arn, run_id, events_queue_url=queue, **SLOW))
+    )
+    await until(lambda: settled(aws_conn_env))
+    before = requests(emulator)
+    emulator.control.release(run_id=run_id)
+    # in call mode a run advances at reads: this one ends it, and the emulator's event goes EventBridge ->
+    # rule -> queue; the wait learns it from the event (waiter_delay 60 s, safety interval an hour)
+    while client.get_workflow_run(WorkflowArn=workflow_arn, RunId=run_id)["RunDetail"]["RunState"] != "SUCCESS":
+        pass
+    event = await waiting
+    assert (event["status"], event["state"]) == ("success", "SUCCESS")
+    assert spent(before, requests(emulator)).get("ListWorkflowRuns") == 1
+
+
+async def test_events_that_announce_no_end_are_deleted_without_a_listing(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, held_run: Any, queue: str, sqs: Any
+) -> None:
+    from airflow_provider_mwaas.service.run_events import TASK_DETAIL_TYPES
+
+    run_id = held_run()
+    waiting = asyncio.ensure_future(
+        only_event(make_trigger(aws_conn_env, workflow_arn, run_id, events_queue_url=queue, **SLOW))
+    )
+    await until(lambda: settled(aws_conn_env))
+    before = requests(emulator)
+    running = _event(workflow_arn, run_id, "RUNNING")
+    task = {**running, "detail-type": TASK_DETAIL_TYPES["SUCCESS"], "detail": {**running["detail"], "taskId": "t1"}}
+    for body in (running, task):
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(body))
+    await until(lambda: consumer_of(aws_conn_env).counts["ignored"] == 2)
+    await until(lambda: queue_depth(sqs, queue) == 0)
+    assert the_poller().looks == 0 and "ListWorkflowRuns" not in spent(before, requests(emulator))
+    assert not waiting.done()
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+
+
+async def test_an_event_of_unknown_shape_naming_the_workflow_still_ends_the_wait(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, held_run: Any, queue: str, sqs: Any
+) -> None:
+    run_id = held_run()
+    waiting = asyncio.ensure_future(
+        only_event(make_trigger(aws_conn_env, workflow_arn, run_id, events_queue_url=queue, **SLOW))
+    )
+    await until(lambda: settled(aws_conn_env))
+    poller = the_poller()
+    emulator.control.release(run_id=run_id)
+    # a shape the provider does not know: no run id anywhere, a new detail-type; the workflow in resources
+    body = {**_event(workflow_arn, run_id, "SUCCESS"), "detail-type": "MWAA Serverless Something New", "detail": {}}
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(body))
+    event = await waiting
+    assert event["state"] == "SUCCESS"
+    assert poller.looks == 1, "it looked at every watched run of the workflow the event named"
+
+
 def _event(arn: str, run_id: str, state: str) -> dict[str, Any]:
     from tests.sqs_events import run_event
 
@@ -145,6 +210,7 @@ async def test_an_event_for_a_run_watched_elsewhere_is_released_and_another_cons
     send_run_event(sqs, queue, workflow_arn, theirs, "SUCCESS")
     await until(lambda: consumer_of(aws_conn_env).counts["released"] >= 2)  # received again: not deleted
     assert consumer_of(aws_conn_env).counts["used"] == 0
+    assert the_poller().looks == 0, "an event naming a run not watched here costs no listing"
     first.cancel()  # this triggerer leaves; the message is still in the queue for the other one
     await asyncio.gather(first, return_exceptions=True)
     assert event_wake.consumers() == {}

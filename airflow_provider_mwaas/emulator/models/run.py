@@ -112,6 +112,14 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
             self._time_progressed = due
             self._entered(str(nxt), due.astimezone(timezone.utc))
 
+    def due_in(self, seconds: float) -> float | None:
+        """In ``time`` mode with ``seconds`` per state: seconds until the next state is due (negative when
+        overdue); ``None`` when nothing is due (held, or ended)."""
+        with self._lock:
+            if self._get_next_status(self._status) == self._status:
+                return None
+            return (self._time_progressed + timedelta(seconds=seconds) - datetime.now()).total_seconds()
+
     def _get_next_status(self, previous: str | None) -> str | None:
         if previous == "RUNNING" and self.held:
             return previous
