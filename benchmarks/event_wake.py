@@ -101,7 +101,19 @@ async def _child(design: str, url: str, arn: str, run_ids: list[str], queue: str
     after = await asyncio.to_thread(snapshot)
     spent = {op: after[op] - before.get(op, 0) for op in after if after[op] - before.get(op, 0)}
     polls = poller.polls - polls_before
-    print(json.dumps({"design": design, "events": events, "spent": spent, "polls": polls, "looks": poller.looks}))
+    messages = {k: sum(c.counts[k] for c in consumers) for k in ("messages", "used", "ignored", "released", "stale")}
+    print(
+        json.dumps(
+            {
+                "design": design,
+                "events": events,
+                "spent": spent,
+                "polls": polls,
+                "looks": poller.looks,
+                "messages": messages,
+            }
+        )
+    )
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -180,11 +192,14 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     os.environ.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
     os.environ.update({"AWS_EC2_METADATA_DISABLED": "true"})
     with EmulatorServer(transitions="call") as server, tempfile.TemporaryDirectory() as home:
+        if args.keep_logs:
+            home = tempfile.mkdtemp(prefix="event-wake-")
+            print(f"  child logs in {home}", file=sys.stderr)
         env = _child_env(str(server.url), home)
         env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")])
         for part, n in (("finish", args.n), ("steady", args.scale_n)):
             if n:
-                for design in ("polling", "events"):
+                for design in args.designs:
                     results.append(_column(server, env, home, design, n, part, args))
     return results
 
@@ -224,6 +239,8 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
                     lambda r: f"{r['latency_median']:.2f} / {r['latency_p99']:.2f} / {r['latency_max']:.2f} s",
                 ),
                 ("requests until all ended", lambda r: _spent(r["spent"])),
+                ("event-woken listings", lambda r: str(r["looks"]) if r["design"] == "events" else "-"),
+                ("SQS messages", lambda r: _messages(r) if r["design"] == "events" else "-"),
             ]
             print(f"finish: {columns[0]['n']} runs released in {args.groups} groups over one interval (D)")
         else:
@@ -241,6 +258,11 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
             print(f"  {label:32} " + "  ".join(f"{c:>{w}}" for c, w in zip(row, width, strict=True)))
 
 
+def _messages(result: dict[str, Any]) -> str:
+    counts = result["messages"]
+    return f"{counts['messages']} received: " + ", ".join(f"{k} {counts[k]}" for k in counts if k != "messages")
+
+
 def _spent(spent: dict[str, int]) -> str:
     return f"{sum(spent.values())} ({', '.join(f'{op} {n}' for op, n in sorted(spent.items()))})"
 
@@ -253,6 +275,8 @@ def main() -> None:
     parser.add_argument("--safety", type=int, default=DEFAULT_SAFETY, help="events_safety_interval in the finish")
     parser.add_argument("--steady-window", type=int, default=60, help="steady-state window, seconds (default 60)")
     parser.add_argument("--groups", type=int, default=5, help="release groups over one interval (default 5)")
+    parser.add_argument("--designs", nargs="+", default=["polling", "events"], help=argparse.SUPPRESS)
+    parser.add_argument("--keep-logs", action="store_true", help="keep the children's logs (the path is printed)")
     parser.add_argument("--part", default="finish", help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=5, metavar=("DESIGN", "URL", "ARN", "RUNS", "QUEUE"), help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow_provider_mwaas.service import error_kinds
+from airflow_provider_mwaas.service.run_states import TERMINAL_STATES
 from airflow_provider_mwaas.triggers.event_wake import EventsConfig, QueueConsumer, subscribe
 from airflow_provider_mwaas.triggers.loop_local import LoopLocal
 from airflow_provider_mwaas.triggers.run_listing import RunListing
@@ -118,6 +119,11 @@ class WorkflowPoller(RunListing):
     def events_changed(self) -> None:
         """The events queue became readable or unreadable: the schedule's interval changed."""
         self._alarm.ring()
+
+    def _deliver(self, run_id: str, result: PollResult) -> None:
+        super()._deliver(run_id, result)
+        if self.consumer is not None and result.state in TERMINAL_STATES:
+            self.consumer.ended(run_id)  # its event, when it comes, is used up here
 
     # -- schedule ---------------------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ each wait's trigger fired, split by the killed triggerer's waits and the survivo
 from __future__ import annotations
 
 import json
-import math
 import signal
 import tempfile
 import time
@@ -130,8 +129,11 @@ def run_fleet(config: FleetConfig, *, verbose_stack: bool = True) -> FleetReport
             extra_env=env,
             parallelism=2 * config.worker_concurrency,
             triggerers=2,
-            # each triggerer takes at most 60 % of the waits, so both hold some when one is killed
-            triggerer_capacity=math.ceil(0.6 * config.waits),
+            # as the sizing guide says (capacity >= waits / (triggerers - 1)): the survivor can take every wait
+            # of the killed one at once. Both hold some anyway: the waits defer a few at a time (the workers'
+            # slots) and each triggerer takes the unassigned ones every loop (checked: "one triggerer held
+            # every wait" is a problem).
+            triggerer_capacity=config.waits,
             triggerer_health_threshold=config.health_threshold,
             celery_broker_url=broker,
             celery_workers=2,

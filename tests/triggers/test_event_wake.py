@@ -118,6 +118,28 @@ async def test_a_burst_of_events_costs_fewer_listings_than_events(
     assert 1 <= poller.looks < len(run_ids), "events arriving together share a listing"
 
 
+async def test_an_event_for_a_run_whose_wait_already_ended_here_is_deleted_without_a_look(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, held_run: Any, queue: str, sqs: Any
+) -> None:
+    first, second, running = held_run(), held_run(), held_run()
+    runs = (first, second, running)
+    waits = {r: asyncio.ensure_future(only_event(wake_trigger(aws_conn_env, workflow_arn, r, queue))) for r in runs}
+    await until(lambda: settled(aws_conn_env))
+    poller, consumer = the_poller(), consumer_of(aws_conn_env)
+    emulator.control.release(run_id=first)
+    emulator.control.release(run_id=second)
+    send_run_event(sqs, queue, workflow_arn, first, "SUCCESS")
+    # the look for the first run's event lists the page that shows both ended: both waits end
+    await asyncio.gather(waits[first], waits[second])
+    assert poller.looks == 1
+    send_run_event(sqs, queue, workflow_arn, second, "SUCCESS")  # late: its wait is over
+    await until(lambda: consumer.counts["used"] == 2)
+    await until(lambda: queue_depth(sqs, queue) == 0)  # deleted, not released to come back again and again
+    assert consumer.counts["released"] == 0 and poller.looks == 1
+    waits[running].cancel()
+    await asyncio.gather(waits[running], return_exceptions=True)
+
+
 async def test_the_emulators_own_events_end_the_wait_through_ensure_events_queue(
     aws_conn_env: str, emulator: Any, workflow_arn: str, held_run: Any, client: Any
 ) -> None:
@@ -180,6 +202,11 @@ async def test_an_event_of_unknown_shape_naming_the_workflow_still_ends_the_wait
     event = await waiting
     assert event["state"] == "SUCCESS"
     assert poller.looks == 1, "it looked at every watched run of the workflow the event named"
+
+
+def wake_trigger(conn_id: str, workflow_arn: str, run_id: str, queue: str) -> WorkflowRunCompletedTrigger:
+    """A trigger that only an event can end in time (``SLOW``), woken by ``queue``."""
+    return make_trigger(conn_id, workflow_arn, run_id, events_queue_url=queue, **SLOW)
 
 
 def _event(arn: str, run_id: str, state: str) -> dict[str, Any]:
