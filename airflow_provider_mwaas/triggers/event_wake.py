@@ -10,26 +10,8 @@ pollers keep polling every ``safety_interval`` seconds.
 Every trigger waiting on one queue with one connection shares one :class:`QueueConsumer`: a task
 long-polling ReceiveMessage (:data:`WAIT_SECONDS`, :data:`BATCH` messages). Its aiobotocore client is
 built like the provider's other async clients (the creator in a worker thread). Several triggerers may
-share a queue, so a message is handled by this rule:
-
-* it is known to announce no run's end (a task event; a run started, queued or running: the
-  detail-type says so): nothing waits on it, it is **deleted** without a look (``ensure_events_queue``
-  routes only the run-end events by default; a wider rule costs receives, not listings);
-* it names a run watched here: the poller looks, and the message is **deleted** (used here);
-* it names a run whose wait ended here (a look for another event, or a poll, saw it end first): it is
-  **deleted** without a look (:data:`ENDED_MEMORY` runs remembered): released, it would come back again
-  and again until stale, and a queue full of such messages starves the new ones (measured: 3,262 of
-  3,300 receives at 500 runs were such messages, and waits learnt their end minutes late);
-* it names a run not watched here (a run another triggerer may watch): it is **released**;
-* it names a workflow watched here but no run id at all (an unknown ``detail`` shape): the poller looks
-  at every run it watches (once per message: :data:`WOKEN_MEMORY`), and the message is **released**;
-* it names nothing watched here (or is not an MWAA Serverless event): it is **released**;
-* released = ChangeMessageVisibility to ``2 ** (receives - 1)`` seconds (1 s at the first receive, at
-  most :data:`RELEASE_MAX`): visible again soon for every triggerer long-polling the queue (not 0, which
-  would hand it straight back to this consumer's next receive), each round going to whichever receive
-  SQS picks, with fewer rounds the longer nobody takes it;
-* a released message older than the safety interval (``SentTimestamp``; the largest interval of the
-  waits on the queue) is **deleted**: by then every triggerer's safety-net poll has covered it.
+share a queue: what becomes of each message (used and deleted, released for another triggerer, stale)
+is :class:`~.event_messages.MessageRule`'s.
 
 When the queue cannot be read (missing, deleted, access denied, unreachable) the consumer logs ONE
 warning for the queue, the pollers fall back to polling every ``waiter_delay``, and the consumer retries
@@ -43,12 +25,10 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from airflow_provider_mwaas.service.run_events import RunEvent, read_run_event
+from airflow_provider_mwaas.triggers.event_messages import COUNTS, MessageRule, Nudgeable
 from airflow_provider_mwaas.triggers.loop_local import LoopLocal
 
 if TYPE_CHECKING:
@@ -57,18 +37,9 @@ if TYPE_CHECKING:
 #: ReceiveMessage long-poll seconds (SQS's maximum) and messages per receive (SQS's maximum).
 WAIT_SECONDS = 20
 BATCH = 10
-#: Longest visibility timeout a released message gets, seconds.
-RELEASE_MAX = 30
 #: First and longest pause between attempts to read an unreadable queue, seconds.
 RETRY_FIRST = 1.0
 RETRY_MAX = 60.0
-#: Messages remembered as having woken a poller by their workflow alone (each wakes a poller once).
-WOKEN_MEMORY = 10_000
-#: Runs remembered as having ended while watched here (their messages are deleted on sight).
-ENDED_MEMORY = 20_000
-
-#: What :attr:`QueueConsumer.counts` counts: receives, messages, what became of them, failures, SQS calls.
-COUNTS = ("receives", "messages", "used", "ignored", "released", "stale", "failures", "calls")
 
 _log = logging.getLogger(__name__)
 
@@ -85,16 +56,11 @@ class EventsConfig:
     safety_interval: int
 
 
-class Wakeable(Protocol):
-    """What the consumer wakes: a :class:`~.coalescing.WorkflowPoller`."""
+class Wakeable(Nudgeable, Protocol):
+    """What the consumer serves: a :class:`~.coalescing.WorkflowPoller` (woken by the rule, told of the
+    queue's health by the consumer)."""
 
-    workflow_arn: str
     events: EventsConfig | None
-
-    @property
-    def watchers(self) -> Mapping[str, Any]: ...
-
-    def nudge(self, run_ids: set[str] | None) -> None: ...
 
     def events_changed(self) -> None: ...
 
@@ -114,9 +80,8 @@ class QueueConsumer:
         self.pollers: set[Wakeable] = set()
         self.healthy = False  # the last call on the queue succeeded
         self.counts = dict.fromkeys(COUNTS, 0)
+        self.rule = MessageRule(self.counts)
         self._warned = False  # the queue's one "unreadable" warning was logged for this outage
-        self._woken: dict[str, None] = {}  # message ids that woke pollers by their workflow alone
-        self._ended: dict[str, None] = {}  # run ids whose wait here saw them end (oldest first)
         self._creator: Any = None
         self._client: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -214,29 +179,13 @@ class QueueConsumer:
 
     # -- one batch --------------------------------------------------------------------------------------
 
+    def ended(self, run_id: str) -> None:
+        """A wait here learnt that ``run_id`` ended: its messages are used up (deleted on sight)."""
+        self.rule.ended(run_id)
+
     async def _handle(self, client: Any, messages: list[dict[str, Any]]) -> None:
-        """Wake the pollers the messages name; delete what was used here or is stale; release the rest."""
-        deletes: list[dict[str, str]] = []
-        releases: list[dict[str, Any]] = []
-        now = time.time()
-        for message in messages:
-            self.counts["messages"] += 1
-            entry = {"Id": str(len(deletes) + len(releases)), "ReceiptHandle": message["ReceiptHandle"]}
-            attributes = message.get("Attributes") or {}
-            event = read_run_event(message.get("Body") or "")
-            if event is not None and event.ends_no_run:
-                self.counts["ignored"] += 1
-                deletes.append(entry)
-            elif event is not None and self._wake(event, str(message.get("MessageId"))):
-                self.counts["used"] += 1
-                deletes.append(entry)
-            elif now - int(attributes.get("SentTimestamp", now * 1000)) / 1000 > self.stale_after:
-                self.counts["stale"] += 1
-                deletes.append(entry)
-            else:
-                self.counts["released"] += 1
-                receives = int(attributes.get("ApproximateReceiveCount", 1))
-                releases.append({**entry, "VisibilityTimeout": min(RELEASE_MAX, 2 ** min(receives - 1, 10))})
+        """Sort the batch by the rule, then delete and release (one batch call each)."""
+        deletes, releases = self.rule.sort(messages, list(self.pollers), self.stale_after)
         try:
             if deletes:
                 self.counts["calls"] += 1
@@ -246,33 +195,6 @@ class QueueConsumer:
                 await client.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=releases)
         except Exception as err:  # the messages come back after their visibility timeout: harmless
             _log.debug("Events queue %s: deleting/releasing messages failed: %s", self.queue_url, err)
-
-    def ended(self, run_id: str) -> None:
-        """A wait here learnt that ``run_id`` ended: its messages are used up (deleted on sight)."""
-        self._ended[run_id] = None
-        if len(self._ended) > ENDED_MEMORY:
-            del self._ended[next(iter(self._ended))]
-
-    def _wake(self, event: RunEvent, message_id: str) -> bool:
-        """Nudge the pollers ``event`` names; True when it named a run watched here, or one that ended
-        while watched here (the message is used)."""
-        used = event.run_id in self._ended or not event.mentions.isdisjoint(self._ended.keys())
-        for poller in list(self.pollers):
-            # the watched run ids the event names (``names_any``, as an intersection over the event's few
-            # mentions rather than a set of 10,000 run ids per message)
-            runs = set(poller.watchers.keys() & event.mentions)
-            if runs:
-                poller.nudge(runs)
-                used = True
-            elif event.run_id is None and event.names_any({poller.workflow_arn}) and message_id not in self._woken:
-                poller.nudge(None)
-                self._remember(message_id)
-        return used
-
-    def _remember(self, message_id: str) -> None:
-        self._woken[message_id] = None
-        if len(self._woken) > WOKEN_MEMORY:
-            del self._woken[next(iter(self._woken))]
 
 
 def _describe(err: BaseException) -> str:

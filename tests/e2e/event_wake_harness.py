@@ -6,7 +6,8 @@ Two phases, each its own DAG run, workflow and queue (the emulator in ``time`` m
 until every wait is deferred and held by a triggerer):
 
 1. **kill**: the triggerer holding the most waits is SIGKILLed and the runs are released at that moment;
-   a publisher thread (tests/sqs_events.py) sends each run's event when the run ends. The survivor's waits
+   each run's end goes the service's way: the emulator publishes it to EventBridge (moto), the rule that
+   ``MwaaServerlessHook.ensure_events_queue`` made sends it to the queue. The survivor's waits
    end on their events (``waiter_delay`` is long); the killed triggerer's move to the survivor after the
    heartbeat timeout. Figures: runs per idempotency token (duplicates), waits that ended without their run
    (lost), waits that did not end within the hang guard (hung), and when each wait fired after the release.
@@ -20,17 +21,20 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import signal
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.e2e.airflow_stack import AirflowStack
+from tests.emulator_conn import emulator_conn_env
 from tests.soak.harness import _Db as SoakDb
-from tests.sqs_events import RunEventPublisher, create_queue, sqs_client
+from tests.sqs_events import sqs_client
 
 DAG_FILE = Path(__file__).resolve().parent / "dags" / "mwaas_event_wake_dag.py"
 DAG_ID = "mwaas_event_wake"
@@ -144,19 +148,13 @@ def run_event_wake(config: EventWakeConfig, *, verbose_stack: bool = True) -> Ev
     with EmulatorServer(host="127.0.0.1", port=0, transitions="time") as emulator:
         ctl = emulator.control
         ctl.configure_transitions(mode="time", seconds_per_state=1.0)
-        conn = {
-            "conn_type": "aws",
-            "login": "testing",
-            "password": "testing",
-            "extra": {"region_name": "us-east-1", "endpoint_url": emulator.url},
-        }
         setting = {
             "waits": config.waits,
             "waiter_delay": config.waiter_delay,
             "safety_interval": config.safety_interval,
         }
         env = {
-            "AIRFLOW_CONN_MWAA_SERVERLESS_DEFAULT": json.dumps(conn),
+            **emulator_conn_env(emulator.url),
             "MWAAS_EVENT_WAKE_CONFIG": json.dumps(setting),
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(max(16, config.waits)),
         }
@@ -182,9 +180,34 @@ def run_event_wake(config: EventWakeConfig, *, verbose_stack: bool = True) -> Ev
     return report
 
 
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set, restored afterwards (the harness runs under pytest too)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def events_queue(url: str, arn: str, prefix: str) -> str:
+    """What a user sets up: ``ensure_events_queue(arn)``, the rule routing the workflow's run-end events
+    from the emulator's EventBridge to a new SQS queue; returns the queue URL."""
+    from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
+
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    with _environ(emulator_conn_env(url, "mwaas_event_wake_setup")):
+        return MwaaServerlessHook(aws_conn_id="mwaas_event_wake_setup").ensure_events_queue(arn, name, name)
+
+
 def _kill_phase(stack: AirflowStack, db: _Db, ctl: Any, url: str, config: EventWakeConfig, report: Any) -> None:
     arn = ctl.create_workflow(name="wake-kill")
-    queue = create_queue(url, f"wake-kill-{uuid.uuid4().hex[:8]}")
+    queue = events_queue(url, arn, "wake-kill")
     ctl.hold(workflow_arn=arn)
     dag_run = stack.trigger_dag(DAG_ID, conf={"workflow_arn": arn, "queue_url": queue})
     holders = _deferred(db, dag_run, config)
@@ -198,11 +221,10 @@ def _kill_phase(stack: AirflowStack, db: _Db, ctl: Any, url: str, config: EventW
     report.moved_waits = len(moved)
     time.sleep(3)  # every trigger has made its first poll (it runs a second after its assignment)
     before = ctl.counters()["requests"]
-    with RunEventPublisher(ctl, url, queue, [arn]):
-        stack.stop_triggerer(signal.SIGKILL, name=report.killed)
-        released_at = time.monotonic()
-        ctl.release(workflow_arn=arn)
-        fired, report.hung = _fired(db, dag_run, config.waits, released_at, config.hang_guard)
+    stack.stop_triggerer(signal.SIGKILL, name=report.killed)
+    released_at = time.monotonic()
+    ctl.release(workflow_arn=arn)  # each run ends 1 s later and the emulator publishes its end
+    fired, report.hung = _fired(db, dag_run, config.waits, released_at, config.hang_guard)
     after = ctl.counters()["requests"]
     report.kill_phase_requests = {op: after[op] - before.get(op, 0) for op in after if after[op] - before.get(op, 0)}
     survivor = sorted(seconds for index, seconds in fired.items() if index not in moved)
@@ -220,7 +242,7 @@ def _deleted_queue_phase(
 ) -> None:
     stack.start_triggerer(name=report.killed)  # two triggerers again, both reading the new queue
     arn = ctl.create_workflow(name="wake-deleted")
-    queue = create_queue(url, f"wake-deleted-{uuid.uuid4().hex[:8]}")
+    queue = events_queue(url, arn, "wake-deleted")
     ctl.hold(workflow_arn=arn)
     dag_run = stack.trigger_dag(DAG_ID, conf={"workflow_arn": arn, "queue_url": queue})
     _deferred(db, dag_run, config)
@@ -296,8 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--waiter-delay", type=int, default=30)
     parser.add_argument("--safety-interval", type=int, default=300)
     args = parser.parse_args(argv)
-    import os  # the publisher's SQS client talks to the local emulator only (under pytest, conftest sets these)
-
+    # the setup's and the queue deletion's boto3 clients talk to the local emulator only (under pytest,
+    # conftest sets these)
     os.environ.update(
         {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
     )

@@ -35,9 +35,6 @@ with DAG(
             events_safety_interval=CONFIG["safety_interval"],
             aws_conn_id="mwaa_serverless_default",
             deferrable=True,
-            # a trigger moved off a late-heartbeat triggerer gets on_kill on Airflow 3.3, which would stop its
-            # run (the open gap of docs/performance.md, "The full 500"): not what this e2e measures
-            stop_on_kill=False,
             waiter_delay=CONFIG["waiter_delay"],
             waiter_max_attempts=1000,
             max_active_tis_per_dag=1024,
