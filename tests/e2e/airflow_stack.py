@@ -162,6 +162,8 @@ class AirflowStack:
     :param verbose: print progress lines (start, health, stop) to stderr.
     :param triggerers: triggerers to run (``triggerer``, ``triggerer-2``, ...; each its own log port).
     :param triggerer_capacity: ``[triggerer] capacity`` (``None``: Airflow's default).
+    :param local_settings: source of an ``airflow_local_settings.py`` (cluster policies) written to
+        ``$AIRFLOW_HOME/config`` before anything starts; ``None``: none.
     :param celery_broker_url: run the CeleryExecutor with this broker (and result backend: its db 1),
         and ``celery_workers`` workers (``celery-worker-1``, ...) of ``worker_concurrency`` slots each;
         ``None``: the LocalExecutor.
@@ -184,6 +186,7 @@ class AirflowStack:
         celery_broker_url: str | None = None,
         celery_workers: int = 2,
         worker_concurrency: int = 2,
+        local_settings: str | None = None,
     ) -> None:
         self.dag_files = [Path(p) for p in dag_files]
         self.extra_env = dict(extra_env or {})
@@ -199,6 +202,7 @@ class AirflowStack:
         self.celery_broker_url = celery_broker_url
         self.celery_workers = celery_workers if celery_broker_url else 0
         self.worker_concurrency = worker_concurrency
+        self.local_settings = local_settings
 
         self.home: Path | None = None
         self.api_port = 0
@@ -328,6 +332,9 @@ class AirflowStack:
                 shutil.copytree(src, self.dags_folder / src.name)
             else:
                 shutil.copy2(src, self.dags_folder / src.name)
+        if self.local_settings is not None:  # Airflow puts $AIRFLOW_HOME/config on sys.path
+            (self.home / "config").mkdir(exist_ok=True)
+            (self.home / "config" / "airflow_local_settings.py").write_text(self.local_settings)
         self.api_port = free_port()
         self.env = self._build_env()
         self._log(f"AIRFLOW_HOME={self.home} api={self.base_url}")

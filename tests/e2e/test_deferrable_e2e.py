@@ -42,6 +42,15 @@ REPORT_TASK = "report"
 TRIGGER_CLASS = "WorkflowRunCompletedTrigger"
 SECONDS_PER_STATE = 0.5
 RUN_TIMEOUT = 120.0
+#: A cluster policy (``task_policy``): the example DAG's ``retry_delay`` (10 s) becomes 2 s on this stack.
+#: The tests check what each try does, never when it starts; the DAG file itself is the one users get.
+RETRY_DELAY_POLICY = """\
+from datetime import timedelta
+
+
+def task_policy(task):
+    task.retry_delay = timedelta(seconds=2)
+"""
 
 
 # ---------------------------------------------------------------------------------------- fixtures
@@ -64,7 +73,7 @@ def stack(emulator) -> Iterator[AirflowStack]:
         # mwaas_workflow_arn is set per test through the REST API (see module docstring).
         "AIRFLOW_VAR_MWAAS_WAITER_DELAY": "1",
     }
-    with AirflowStack([EXAMPLE_DAG], extra_env=env) as stack:
+    with AirflowStack([EXAMPLE_DAG], extra_env=env, local_settings=RETRY_DELAY_POLICY) as stack:
         stack.wait_for_dag(DAG_ID)
         yield stack
 
