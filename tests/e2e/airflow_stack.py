@@ -1,7 +1,7 @@
 """A real Airflow 3 stack for end-to-end tests: api-server, scheduler, triggerer and dag-processor.
 
 ``AirflowStack`` builds a fresh ``AIRFLOW_HOME`` in a temporary directory (absolute-path SQLite DB,
-LocalExecutor with parallelism 2), runs ``airflow db migrate`` once, starts the four components as
+LocalExecutor with parallelism 2) with a copy of a migrated empty database, starts the four components as
 separate processes (each in its own process group, on free ports, sharing one JWT secret), waits until
 ``/api/v2/monitor/health`` reports every component healthy, and stops everything on exit -- also when
 the body raised, in which case it prints the tail of each component's log first.
@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 import psutil
+from cryptography.fernet import Fernet
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -161,6 +162,8 @@ class AirflowStack:
     :param verbose: print progress lines (start, health, stop) to stderr.
     :param triggerers: triggerers to run (``triggerer``, ``triggerer-2``, ...; each its own log port).
     :param triggerer_capacity: ``[triggerer] capacity`` (``None``: Airflow's default).
+    :param local_settings: source of an ``airflow_local_settings.py`` (cluster policies) written to
+        ``$AIRFLOW_HOME/config`` before anything starts; ``None``: none.
     :param celery_broker_url: run the CeleryExecutor with this broker (and result backend: its db 1),
         and ``celery_workers`` workers (``celery-worker-1``, ...) of ``worker_concurrency`` slots each;
         ``None``: the LocalExecutor.
@@ -183,6 +186,7 @@ class AirflowStack:
         celery_broker_url: str | None = None,
         celery_workers: int = 2,
         worker_concurrency: int = 2,
+        local_settings: str | None = None,
     ) -> None:
         self.dag_files = [Path(p) for p in dag_files]
         self.extra_env = dict(extra_env or {})
@@ -198,6 +202,7 @@ class AirflowStack:
         self.celery_broker_url = celery_broker_url
         self.celery_workers = celery_workers if celery_broker_url else 0
         self.worker_concurrency = worker_concurrency
+        self.local_settings = local_settings
 
         self.home: Path | None = None
         self.api_port = 0
@@ -283,6 +288,7 @@ class AirflowStack:
                 "AIRFLOW__API__WORKERS": "1",
                 "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
                 "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
+                "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(worker_port),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(trigger_port),
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
@@ -326,10 +332,45 @@ class AirflowStack:
                 shutil.copytree(src, self.dags_folder / src.name)
             else:
                 shutil.copy2(src, self.dags_folder / src.name)
+        if self.local_settings is not None:  # Airflow puts $AIRFLOW_HOME/config on sys.path
+            (self.home / "config").mkdir(exist_ok=True)
+            (self.home / "config" / "airflow_local_settings.py").write_text(self.local_settings)
         self.api_port = free_port()
         self.env = self._build_env()
         self._log(f"AIRFLOW_HOME={self.home} api={self.base_url}")
 
+        db = self.home / "airflow.db"
+        if not db.exists():
+            # No component may write its own airflow.cfg (each would generate its own Fernet key): one
+            # key for all is in the environment, and an airflow.cfg with no settings leaves the defaults.
+            config = self.home / "airflow.cfg"
+            if not config.exists():
+                config.write_text("# Settings: the stack's environment (tests/e2e/airflow_stack.py).\n")
+            # A copy of a migrated, empty database for this Airflow (the emulator's executing mode keeps
+            # one per version: made once by ``airflow db migrate``, then milliseconds instead of seconds).
+            from airflow_provider_mwaas.emulator.execution.environment import template_database
+
+            shutil.copyfile(template_database(), db)
+            self._log(f"db copied from the migrated template in {time.monotonic() - t0:.1f}s")
+        else:  # a kept home from an earlier run: bring its database up to date
+            self._migrate()
+            self._log(f"db migrated in {time.monotonic() - t0:.1f}s")
+
+        for name in COMPONENTS:
+            self._start_component(name)
+        for number in range(1, self.celery_workers + 1):
+            self._start_component(f"celery-worker-{number}")
+        self.wait_healthy(timeout=self.start_timeout)
+        running = [job["id"] for job in self.triggerer_jobs() if job["state"] == "running"]
+        if len(running) == 1:
+            self.components["triggerer"].job_id = running[0]
+        for number in range(2, self.triggerers + 1):
+            self.start_triggerer(name=f"triggerer-{number}")  # after the first: job ids follow names
+        self._log(f"stack healthy after {time.monotonic() - t0:.1f}s")
+
+    def _migrate(self) -> None:
+        """``airflow db migrate`` on the stack's database (log: ``component-logs/db-migrate.log``)."""
+        assert self.home is not None
         migrate_log = self.component_log_dir / "db-migrate.log"
         with migrate_log.open("wb") as out:
             result = subprocess.run(
@@ -343,19 +384,6 @@ class AirflowStack:
             )
         if result.returncode != 0:
             raise StackError(f"airflow db migrate failed ({result.returncode}):\n{tail(migrate_log)}")
-        self._log(f"db migrated in {time.monotonic() - t0:.1f}s")
-
-        for name in COMPONENTS:
-            self._start_component(name)
-        for number in range(1, self.celery_workers + 1):
-            self._start_component(f"celery-worker-{number}")
-        self.wait_healthy(timeout=self.start_timeout)
-        running = [job["id"] for job in self.triggerer_jobs() if job["state"] == "running"]
-        if len(running) == 1:
-            self.components["triggerer"].job_id = running[0]
-        for number in range(2, self.triggerers + 1):
-            self.start_triggerer(name=f"triggerer-{number}")  # after the first: job ids follow names
-        self._log(f"stack healthy after {time.monotonic() - t0:.1f}s")
 
     def _start_component(self, name: str) -> Component:
         n = self._restarts.get(name, 0)

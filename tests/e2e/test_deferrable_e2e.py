@@ -1,9 +1,13 @@
 """End to end: the example DAG in deferrable mode on a real Airflow stack against the emulator.
 
 One module-scoped ``AirflowStack`` (api-server, scheduler, triggerer, dag-processor on SQLite with the
-LocalExecutor) and one ``EmulatorServer`` (time-driven, ~1 s per state) are shared by the tests. Each
+LocalExecutor) and one ``EmulatorServer`` (time-driven, 0.5 s per state) are shared by the tests. Each
 test creates its own emulator workflow and points the DAG at it through the ``mwaas_workflow_arn``
 Variable (set over REST, so run counts are per test), which keeps the tests independent of order.
+
+The triggerer fault scenarios (a triggerer stopped by SIGTERM or SIGKILL mid-wait, a trigger moved off a
+late triggerer) wait out the triggerer health threshold and restart triggerers: marker ``long``, so they run
+in ``./scripts/test-long`` (and CI), not in the README's ``./scripts/test``.
 
 On failure the component log tails, the task logs and the emulator's counters are printed.
 """
@@ -36,8 +40,17 @@ DAG_ID = "example_mwaa_serverless"
 START_TASK = "start_workflow_run"
 REPORT_TASK = "report"
 TRIGGER_CLASS = "WorkflowRunCompletedTrigger"
-SECONDS_PER_STATE = 1.0
+SECONDS_PER_STATE = 0.5
 RUN_TIMEOUT = 120.0
+#: A cluster policy (``task_policy``): the example DAG's ``retry_delay`` (10 s) becomes 2 s on this stack.
+#: The tests check what each try does, never when it starts; the DAG file itself is the one users get.
+RETRY_DELAY_POLICY = """\
+from datetime import timedelta
+
+
+def task_policy(task):
+    task.retry_delay = timedelta(seconds=2)
+"""
 
 
 # ---------------------------------------------------------------------------------------- fixtures
@@ -60,7 +73,7 @@ def stack(emulator) -> Iterator[AirflowStack]:
         # mwaas_workflow_arn is set per test through the REST API (see module docstring).
         "AIRFLOW_VAR_MWAAS_WAITER_DELAY": "1",
     }
-    with AirflowStack([EXAMPLE_DAG], extra_env=env) as stack:
+    with AirflowStack([EXAMPLE_DAG], extra_env=env, local_settings=RETRY_DELAY_POLICY) as stack:
         stack.wait_for_dag(DAG_ID)
         yield stack
 
@@ -197,6 +210,7 @@ def test_failure_names_failed_task_instances(stack: AirflowStack, emulator, diag
         assert failed_id in stack.task_log(DAG_ID, run_id, START_TASK), failed_id
 
 
+@pytest.mark.long  # a triggerer fault scenario: ./scripts/test-long (module docstring)
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_triggerer_killed_while_deferred(stack: AirflowStack, emulator, diagnose, sig):
     """Stop the triggerer mid-wait (graceful SIGTERM, or SIGKILL of its whole process group): a new
@@ -247,6 +261,7 @@ def _status_polls(emulator: Any) -> int:
     return requests.get("ListWorkflowRuns", 0) + requests.get("GetWorkflowRun", 0)
 
 
+@pytest.mark.long  # a triggerer fault scenario: ./scripts/test-long (module docstring)
 def test_a_trigger_moved_off_a_late_triggerer_leaves_its_run_running(stack: AirflowStack, emulator, diagnose):
     """Airflow 3.3 calls ``on_kill`` for a trigger its triggerer lost to another one (a late heartbeat),
     on the same path as a user's clear. Freeze the triggerer (SIGSTOP, its whole tree) past the health

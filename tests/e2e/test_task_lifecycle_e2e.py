@@ -3,7 +3,7 @@
 Retries, clears (of the task and of the DAG run, long after the run ended and while it is in flight,
 deferred and on the worker), a retry after the run succeeded (the effect of Airflow 3.3.2's scheduler
 race), parameters that render differently per try, mark success and mark failed. One module-scoped
-stack (api-server, scheduler, triggerer, dag-processor) and emulator server (time-driven, 1 s per
+stack (api-server, scheduler, triggerer, dag-processor) and emulator server (time-driven, 0.5 s per
 state); each test has its own emulator workflow, so run counts are per test. DAGs:
 tests/e2e/dags/mwaas_lifecycle_dag.py.
 """
@@ -36,7 +36,7 @@ _workflow_numbers = itertools.count()
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Any]:
     with emulator_mod.EmulatorServer(host="127.0.0.1", port=0, transitions="time") as server:
-        server.control.configure_transitions(mode="time", seconds_per_state=1.0)
+        server.control.configure_transitions(mode="time", seconds_per_state=0.5)
         yield server
 
 

@@ -106,11 +106,17 @@ def test_throttling_and_server_errors_are_retried_by_botocore(
     hook: MwaaServerlessHook, workflow_arn: str, emulator: Any
 ) -> None:
     run_id = hook.start_workflow_run(workflow_arn)["RunId"]
-    emulator.control.set_faults(throttle=0.3, internal_error=0.2, operations=["GetWorkflowRun"], seed=7)
-    for _ in range(8):
+    # Seed 107 draws a throttle for the first call, then a server error and a throttle in a row for the
+    # second: both kinds, and two retries back to back, with botocore's backoff sleeps of seconds (not
+    # the tens of seconds a longer streak of faults costs).
+    emulator.control.set_faults(throttle=0.3, internal_error=0.2, operations=["GetWorkflowRun"], seed=107)
+    for _ in range(3):
         assert hook.get_workflow_run(workflow_arn, run_id)["RunId"] == run_id
-    injected = emulator.control.counters()["injected"]
-    assert injected["throttle"] + injected["internal_error"] > 0
+    counters = emulator.control.counters()
+    injected = counters["injected"]
+    assert injected["throttle"] > 0 and injected["internal_error"] > 0, injected
+    # every refused request was retried: one more request per fault than calls
+    assert counters["requests"]["GetWorkflowRun"] == 3 + injected["throttle"] + injected["internal_error"]
 
 
 def test_exhausted_retries_surface_as_a_retryable_api_error(

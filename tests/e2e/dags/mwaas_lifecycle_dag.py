@@ -39,7 +39,7 @@ COMMON: dict[str, Any] = {
     "waiter_delay": 1,
     "waiter_max_attempts": "{{ dag_run.conf.get('first_try_attempts', 120) if ti.try_number == 1 else 120 }}",
 }
-DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=6)}
+DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=2)}
 
 for dag_id, deferrable in (("mwaas_lifecycle_deferred", True), ("mwaas_lifecycle_worker", False)):
     with DAG(

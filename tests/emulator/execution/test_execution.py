@@ -1,7 +1,9 @@
 """Executing mode: workflow runs executed for real by a local Airflow (dag-factory + dag.test()).
 
-Each test really runs a workflow in a subprocess (about 10-20 s each on 2 cores); the scripted mode's
-tests stay in tests/emulator and must not change (a run there never executes anything).
+Each test really runs a workflow in a subprocess (about 10-30 s each on 2 cores): marker ``long``, so they
+run in ``./scripts/test-long`` (and CI) with the executed-workflow e2e, not in the README's
+``./scripts/test``. The scripted mode's tests stay in tests/emulator and must not change (a run there never
+executes anything).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def _tasks(client: Any, arn: str, run_id: str) -> dict[str, dict[str, Any]]:
     }
 
 
+@pytest.mark.long
 def test_a_workflow_whose_tasks_succeed_runs_for_real(client: Any) -> None:
     arn = deploy("three_tasks", THREE_TASKS, SHOP_CODE)
     sqs, queue_url = subscribe(None)  # the run's EventBridge events
@@ -96,6 +99,7 @@ def test_a_workflow_whose_tasks_succeed_runs_for_real(client: Any) -> None:
     assert any("transform saw moto" in line for line in lines), lines  # ...and as DAG params, code from Code
 
 
+@pytest.mark.long
 def test_a_second_task_that_raises_fails_the_run_with_its_message(client: Any) -> None:
     arn = deploy("second_raises", SECOND_TASK_RAISES, SHOP_CODE)
     run_id = client.start_workflow_run(WorkflowArn=arn, OverrideParameters={"who": "x"})["RunId"]
@@ -114,6 +118,7 @@ def test_a_second_task_that_raises_fails_the_run_with_its_message(client: Any) -
     assert failed["ErrorMessage"] == "RuntimeError: second task exploded on purpose"
 
 
+@pytest.mark.long
 def test_stop_workflow_run_kills_the_execution(client: Any) -> None:
     arn = deploy("sleeper", SLEEPER)
     run_id = client.start_workflow_run(WorkflowArn=arn)["RunId"]
@@ -144,6 +149,7 @@ def test_stop_workflow_run_kills_the_execution(client: Any) -> None:
     assert final["ErrorMessage"] == "Run stopped by StopWorkflowRun"
 
 
+@pytest.mark.long
 def test_a_workflow_that_cannot_load_fails_without_taking_the_emulator_down(client: Any) -> None:
     arn = deploy("broken", NOT_IMPORTABLE)
     run_id = client.start_workflow_run(WorkflowArn=arn)["RunId"]
@@ -166,6 +172,7 @@ def test_without_the_switch_runs_stay_scripted() -> None:
         ]
 
 
+@pytest.mark.long
 def test_stopping_the_emulator_kills_executions_in_flight() -> None:
     with mock_mwaa_serverless(execute=True):
         mwaa = boto3.client("mwaa-serverless", region_name=REGION)
