@@ -43,7 +43,7 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -57,7 +57,9 @@ DEFAULT_SAFETY = 300  # DEFAULT_EVENTS_SAFETY_INTERVAL
 # -- the child: one triggerer ---------------------------------------------------------------------------
 
 
-async def _child(design: str, url: str, arn: str, run_ids: list[str], queue: str, args: argparse.Namespace) -> None:
+async def _child(
+    design: str, url: str, arn: str, run_ids: list[str], queue: str, args: argparse.Namespace, protocol: TextIO
+) -> None:
     from airflow_provider_mwaas.emulator.control import EmulatorControl
     from airflow_provider_mwaas.triggers import coalescing, event_wake
     from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
@@ -93,7 +95,7 @@ async def _child(design: str, url: str, arn: str, run_ids: list[str], queue: str
         return counts
 
     before, polls_before = await asyncio.to_thread(snapshot), poller.polls
-    print("READY", flush=True)  # the parent releases the runs now (finish), or just waits (steady)
+    print("READY", file=protocol, flush=True)  # the parent releases the runs now (finish), or just waits (steady)
     if args.part == "steady":
         await asyncio.sleep(args.steady_window * 1.5)  # one safety-net (or regular) poll falls in it
     else:
@@ -112,7 +114,9 @@ async def _child(design: str, url: str, arn: str, run_ids: list[str], queue: str
                 "looks": poller.looks,
                 "messages": messages,
             }
-        )
+        ),
+        file=protocol,
+        flush=True,
     )
     for task in tasks:
         task.cancel()
@@ -143,8 +147,9 @@ def _column(server: Any, env: dict[str, str], home: str, design: str, n: int, pa
     command = [sys.executable, __file__, "--child", design, server.url, arn, str(runs_file), queue, "--part", part]
     command += ["--delay", str(args.delay), "--safety", str(args.steady_window if part == "steady" else args.safety)]
     command += ["--steady-window", str(args.steady_window)]
-    # the child's log goes to a file, as a triggerer's does: a pipe nobody reads until the end fills up and
-    # blocks the child's event loop on its next log line (which once showed up as 35 s of "latency")
+    # the child's log goes to a file, as a triggerer's does, and its stdout carries only READY and the
+    # result: a pipe nobody reads until the end fills up and blocks the child's event loop on its next log
+    # line (Airflow's structlog writes to stdout). It once showed up as 35 s of "latency".
     log_path = Path(home) / f"{part}-{design}.log"
     with open(log_path, "w") as log_file:
         child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=log_file, text=True)
@@ -285,7 +290,10 @@ def main() -> None:
 
         logging.disable(logging.INFO)  # no design pays for log output: a triggerer would log to files
         design, url, arn, runs_file, queue = args.child
-        asyncio.run(_child(design, url, arn, json.loads(Path(runs_file).read_text()), queue, args))
+        protocol = os.fdopen(os.dup(1), "w", buffering=1)  # READY and the result only
+        os.dup2(2, 1)  # whatever else writes to stdout (Airflow's structlog) goes to the log file
+        sys.stdout = sys.stderr
+        asyncio.run(_child(design, url, arn, json.loads(Path(runs_file).read_text()), queue, args, protocol))
         return
     print_table(run(args), args)
 
