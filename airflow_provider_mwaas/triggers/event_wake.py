@@ -85,7 +85,6 @@ class QueueConsumer:
         self._creator: Any = None
         self._client: Any = None
         self._task: asyncio.Task[None] | None = None
-        self._settling: set[asyncio.Future[None]] = set()  # batches being deleted/released
 
     def add(self, poller: Wakeable) -> None:
         self.pollers.add(poller)
@@ -148,7 +147,6 @@ class QueueConsumer:
         return self._client
 
     async def _close(self) -> None:
-        await asyncio.gather(*self._settling, return_exceptions=True)  # their deletes use the client
         creator, self._creator, self._client = self._creator, None, None
         if creator is not None:
             with contextlib.suppress(Exception):  # closing must never stop the consumer
@@ -186,17 +184,8 @@ class QueueConsumer:
         self.rule.ended(run_id)
 
     async def _handle(self, client: Any, messages: list[dict[str, Any]]) -> None:
-        """Sort the batch by the rule (waking the pollers it names), then delete and release it in the
-        background: the next receive does not wait for that (a burst of 100 events is 10 receives), and
-        the messages stay invisible meanwhile (the queue's visibility timeout)."""
+        """Sort the batch by the rule, then delete and release (one batch call each)."""
         deletes, releases = self.rule.sort(messages, list(self.pollers), self.stale_after)
-        if deletes or releases:
-            settling = asyncio.ensure_future(self._settle(client, deletes, releases))
-            self._settling.add(settling)
-            settling.add_done_callback(self._settling.discard)
-
-    async def _settle(self, client: Any, deletes: list[dict[str, str]], releases: list[dict[str, Any]]) -> None:
-        """Delete and release one batch (one SQS call each)."""
         try:
             if deletes:
                 self.counts["calls"] += 1
