@@ -147,11 +147,7 @@ async def test_the_emulators_own_events_end_the_wait_through_ensure_events_queue
 
     name = f"wake-{uuid.uuid4().hex[:10]}"
     queue = MwaaServerlessHook(aws_conn_id=aws_conn_env).ensure_events_queue(workflow_arn, name, name)
-    run_id = held_run()
-    waiting = asyncio.ensure_future(
-        only_event(make_trigger(aws_conn_env, workflow_arn, run_id, events_queue_url=queue, **SLOW))
-    )
-    await until(lambda: settled(aws_conn_env))
+    run_id, waiting = await wait_on_a_held_run(aws_conn_env, workflow_arn, held_run, queue)
     before = requests(emulator)
     emulator.control.release(run_id=run_id)
     # in call mode a run advances at reads: this one ends it, and the emulator's event goes EventBridge ->
@@ -168,11 +164,7 @@ async def test_events_that_announce_no_end_are_deleted_without_a_listing(
 ) -> None:
     from airflow_provider_mwaas.service.run_events import TASK_DETAIL_TYPES
 
-    run_id = held_run()
-    waiting = asyncio.ensure_future(
-        only_event(make_trigger(aws_conn_env, workflow_arn, run_id, events_queue_url=queue, **SLOW))
-    )
-    await until(lambda: settled(aws_conn_env))
+    run_id, waiting = await wait_on_a_held_run(aws_conn_env, workflow_arn, held_run, queue)
     before = requests(emulator)
     running = _event(workflow_arn, run_id, "RUNNING")
     task = {**running, "detail-type": TASK_DETAIL_TYPES["SUCCESS"], "detail": {**running["detail"], "taskId": "t1"}}
@@ -189,11 +181,7 @@ async def test_events_that_announce_no_end_are_deleted_without_a_listing(
 async def test_an_event_of_unknown_shape_naming_the_workflow_still_ends_the_wait(
     aws_conn_env: str, emulator: Any, workflow_arn: str, held_run: Any, queue: str, sqs: Any
 ) -> None:
-    run_id = held_run()
-    waiting = asyncio.ensure_future(
-        only_event(make_trigger(aws_conn_env, workflow_arn, run_id, events_queue_url=queue, **SLOW))
-    )
-    await until(lambda: settled(aws_conn_env))
+    run_id, waiting = await wait_on_a_held_run(aws_conn_env, workflow_arn, held_run, queue)
     poller = the_poller()
     emulator.control.release(run_id=run_id)
     # a shape the provider does not know: no run id anywhere, a new detail-type; the workflow in resources
@@ -207,6 +195,16 @@ async def test_an_event_of_unknown_shape_naming_the_workflow_still_ends_the_wait
 def wake_trigger(conn_id: str, workflow_arn: str, run_id: str, queue: str) -> WorkflowRunCompletedTrigger:
     """A trigger that only an event can end in time (``SLOW``), woken by ``queue``."""
     return make_trigger(conn_id, workflow_arn, run_id, events_queue_url=queue, **SLOW)
+
+
+async def wait_on_a_held_run(
+    conn_id: str, workflow_arn: str, held_run: Any, queue: str
+) -> tuple[str, asyncio.Future[dict[str, Any]]]:
+    """A run held RUNNING and a wait on it (:func:`wake_trigger`) that has settled: (run id, the wait)."""
+    run_id = held_run()
+    waiting = asyncio.ensure_future(only_event(wake_trigger(conn_id, workflow_arn, run_id, queue)))
+    await until(lambda: settled(conn_id))
+    return run_id, waiting
 
 
 def _event(arn: str, run_id: str, state: str) -> dict[str, Any]:
