@@ -57,6 +57,28 @@ DEFAULT_SAFETY = 300  # DEFAULT_EVENTS_SAFETY_INTERVAL
 # -- the child: one triggerer ---------------------------------------------------------------------------
 
 
+def _record_queued() -> dict[str, float]:
+    """Run id -> when its event reached the queue (SQS ``SentTimestamp``), read as the consumer sorts each
+    batch: a probe that splits the latency into the emulator's publishing and the provider's share. It
+    wraps :meth:`MessageRule.sort` and changes nothing of what it does."""
+    from airflow_provider_mwaas.service.run_events import read_run_event
+    from airflow_provider_mwaas.triggers.event_messages import MessageRule
+
+    queued: dict[str, float] = {}
+    sort = MessageRule.sort
+
+    def probe(rule: MessageRule, messages: list[dict[str, Any]], *args: Any) -> Any:
+        for message in messages:
+            event = read_run_event(message.get("Body") or "")
+            sent = (message.get("Attributes") or {}).get("SentTimestamp")
+            if event is not None and event.run_id and sent:
+                queued.setdefault(event.run_id, int(sent) / 1000)
+        return sort(rule, messages, *args)
+
+    MessageRule.sort = probe  # type: ignore[method-assign,assignment]
+    return queued
+
+
 async def _child(
     design: str, url: str, arn: str, run_ids: list[str], queue: str, args: argparse.Namespace, protocol: TextIO
 ) -> None:
@@ -69,6 +91,7 @@ async def _child(
     if design == "events":
         params.update(events_queue_url=queue, events_safety_interval=args.safety)
     events: dict[str, float] = {}
+    queued = _record_queued() if design == "events" else {}
 
     async def drive(run_id: str) -> None:
         async for _ in WorkflowRunCompletedTrigger(workflow_arn=arn, run_id=run_id, **params).run():
@@ -113,6 +136,7 @@ async def _child(
                 "polls": polls,
                 "looks": poller.looks,
                 "messages": messages,
+                "queued": queued,
             }
         ),
         file=protocol,
@@ -176,6 +200,9 @@ def _column(server: Any, env: dict[str, str], home: str, design: str, n: int, pa
     ended = [r for r in control.runs(arn) if r.get("CompletedOn")]
     completed = {r["RunId"]: datetime.fromisoformat(r["CompletedOn"]).timestamp() for r in ended}
     latencies = [at - completed[run_id] for run_id, at in result["events"].items()]
+    queued = result.get("queued") or {}
+    publishing = [queued[r] - completed[r] for r in queued if r in completed]
+    after_queued = [at - queued[r] for r, at in result["events"].items() if r in queued]
     result.update(
         n=n,
         part=part,
@@ -183,6 +210,8 @@ def _column(server: Any, env: dict[str, str], home: str, design: str, n: int, pa
         latency_median=_percentile(latencies, 0.5),
         latency_p99=_percentile(latencies, 0.99),
         latency_max=max(latencies, default=float("nan")),
+        publishing=(_percentile(publishing, 0.5), max(publishing, default=float("nan"))),
+        after_queued=(_percentile(after_queued, 0.5), max(after_queued, default=float("nan"))),
     )
     print(f"  measured {part:6} {design:7} N={n:6}", file=sys.stderr)
     return result
@@ -242,6 +271,14 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
                 (
                     "detection latency median/p99/max",
                     lambda r: f"{r['latency_median']:.2f} / {r['latency_p99']:.2f} / {r['latency_max']:.2f} s",
+                ),
+                (
+                    "  run end -> its event in the queue",
+                    lambda r: "{:.2f} / {:.2f} s".format(*r["publishing"]) if r["design"] == "events" else "-",
+                ),
+                (
+                    "  queue -> the trigger's event",
+                    lambda r: "{:.2f} / {:.2f} s".format(*r["after_queued"]) if r["design"] == "events" else "-",
                 ),
                 ("requests until all ended", lambda r: _spent(r["spent"])),
                 ("event-woken listings", lambda r: str(r["looks"]) if r["design"] == "events" else "-"),
