@@ -102,7 +102,7 @@ class MessageRule:
     def _wake(self, event: RunEvent, message_id: str, pollers: list[Nudgeable]) -> bool:
         """Nudge the pollers ``event`` names; True when it named a run watched here, or one that ended
         while watched here (the message is used)."""
-        used = event.run_id in self._ended or not event.mentions.isdisjoint(self._ended.keys())
+        used = not event.mentions.isdisjoint(self._ended)  # mentions hold the run id, wherever it sits
         for poller in pollers:
             # the watched run ids the event names (an intersection over the event's few mentions rather
             # than a set of 10,000 run ids per message)

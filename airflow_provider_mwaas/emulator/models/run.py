@@ -103,22 +103,25 @@ class WorkflowRun(TaskInstanceViews, BaseModel, ManagedState):
         # moto's time progression moves at most one state per read and restarts the clock at the
         # read, so a run polled every 30 s with 2 s states would lag far behind. Walk every state
         # transition that is due, each stamped with the moment it was due.
-        while True:
-            nxt = self._get_next_status(self._status)
-            due = self._time_progressed + timedelta(seconds=seconds)
-            if nxt == self._status or datetime.now() < due:
-                return
-            self._status = nxt
+        while (nxt := self._next_due(seconds)) is not None and datetime.now() >= nxt[1]:
+            state, due = nxt
+            self._status = state
             self._time_progressed = due
-            self._entered(str(nxt), due.astimezone(timezone.utc))
+            self._entered(state, due.astimezone(timezone.utc))
+
+    def _next_due(self, seconds: float) -> tuple[str, datetime] | None:
+        """In ``time`` mode: the next state and when it is due (local time); ``None`` when held or ended."""
+        nxt = self._get_next_status(self._status)
+        if nxt is None or nxt == self._status:
+            return None
+        return str(nxt), self._time_progressed + timedelta(seconds=seconds)
 
     def due_in(self, seconds: float) -> float | None:
         """In ``time`` mode with ``seconds`` per state: seconds until the next state is due (negative when
         overdue); ``None`` when nothing is due (held, or ended)."""
         with self._lock:
-            if self._get_next_status(self._status) == self._status:
-                return None
-            return (self._time_progressed + timedelta(seconds=seconds) - datetime.now()).total_seconds()
+            nxt = self._next_due(seconds)
+            return None if nxt is None else (nxt[1] - datetime.now()).total_seconds()
 
     def _get_next_status(self, previous: str | None) -> str | None:
         if previous == "RUNNING" and self.held:
