@@ -172,13 +172,18 @@ class WorkflowPoller(RunListing):
             await self._alarm.sleep(due - now)
 
     async def _look(self) -> None:
-        """One event-woken listing of the runs the events named since the last one (every watched run
-        when an event named only the workflow); a failure brings the next regular poll to ``delay``."""
-        wanted = set(self.watchers) if self._nudged_all else self._nudged & self.watchers.keys()
+        """One event-woken look at the runs the events named since the last one: GetWorkflowRun for each
+        when that is fewer calls than the listing's pages, else one listing (of every watched run when an
+        event named only the workflow); a failure brings the next regular poll to ``delay``."""
+        everything = self._nudged_all
+        wanted = set(self.watchers) if everything else self._nudged & self.watchers.keys()
         self._nudged, self._nudged_all = set(), False
         self.looks += 1
         try:
-            error, _ = await self.poll(wanted)
+            if not everything and len(wanted) < self.pages_to_reach(wanted):
+                error = await self.ask(wanted)  # fewer calls than the pages, and at once
+            else:
+                error, _ = await self.poll(wanted)
         except Exception as err:
             error = err
         if error is not None:

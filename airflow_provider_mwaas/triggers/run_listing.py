@@ -4,7 +4,9 @@
 schedule, the registry and the events' wake-ups live in :mod:`.coalescing`). It lists the workflow's
 runs (100 a page, newest first) until every wanted run was seen (:data:`EXTRA_PAGES`), hands each page's
 results to their watchers as the page arrives (the summary carries the state, so an ended run is
-reported from the listing), and asks GetWorkflowRun only for wanted runs the listing did not show. A
+reported from the listing), and asks GetWorkflowRun only for wanted runs the listing did not show. An
+event-woken look at a few named runs (:meth:`RunListing.ask`) asks GetWorkflowRun for each when that is
+fewer calls than the pages the listing would need to reach them (:meth:`RunListing.pages_to_reach`). A
 retryably failed listing is returned to the schedule (no GetWorkflowRun fan-out); a listing refused for
 good (access denied) falls back to GetWorkflowRun per run, so each trigger sees the error the single-run
 path would.
@@ -67,6 +69,7 @@ class RunListing:
         self._fresh: set[str] = set()  # watched runs with a watcher that has had no result yet
         self._listing_allowed = True
         self._created: dict[str, Any] = {}  # run id -> creation time, learnt from the listing or GetWorkflowRun
+        self._page_of: dict[str, int] = {}  # run id -> the listing page it was last seen on (1 = newest)
 
     @property
     def interval(self) -> float:
@@ -91,15 +94,42 @@ class RunListing:
                 _log.warning(
                     "ListWorkflowRuns on %s failed (%s): asking GetWorkflowRun for each run", self.workflow_arn, err
                 )
+        await self._ask_each(wanted - seen, deliver_errors=True)
+        return None, set()
+
+    def pages_to_reach(self, run_ids: set[str]) -> int:
+        """The listing pages a poll would read to see every run in ``run_ids``: the page each was last seen
+        on (a lower bound: newer runs only push a run further down), or a fresh poll's pages for a run the
+        listing never showed."""
+        unknown = math.ceil(len(self.watchers) / PAGE_SIZE) + EXTRA_PAGES
+        return max((self._page_of.get(run_id, unknown) for run_id in run_ids), default=0)
+
+    async def ask(self, run_ids: set[str]) -> BaseException | None:
+        """GetWorkflowRun for each of ``run_ids`` (a few, at once): for a look at runs an event named, when
+        :meth:`pages_to_reach` says the listing would cost more calls, and take longer (its pages follow
+        one another). Results are delivered; a failure is returned, not delivered (the look is a hint:
+        the next poll reports what the watchers need to know)."""
+        self.polls += 1
+        return await self._ask_each(run_ids, deliver_errors=False)
+
+    async def _ask_each(self, run_ids: set[str], deliver_errors: bool) -> BaseException | None:
+        """GetWorkflowRun per run, :data:`FALLBACK_CONCURRENCY` at a time; deliver the results (the errors
+        too when ``deliver_errors``); return the last error."""
         limit = asyncio.Semaphore(FALLBACK_CONCURRENCY)
+        errors: list[BaseException] = []
 
         async def fetch(run_id: str) -> None:
             async with limit:
-                if run_id in self.watchers:  # it may have left while waiting for its turn
-                    self._deliver(run_id, await self._get(run_id))
+                if run_id not in self.watchers:  # it may have left while waiting for its turn
+                    return
+                result = await self._get(run_id)
+                if result.error is not None:
+                    errors.append(result.error)
+                if result.error is None or deliver_errors:
+                    self._deliver(run_id, result)
 
-        await asyncio.gather(*(fetch(run_id) for run_id in wanted - seen))
-        return None, set()
+        await asyncio.gather(*(fetch(run_id) for run_id in run_ids))
+        return errors[-1] if errors else None
 
     def _deliver(self, run_id: str, result: PollResult) -> None:
         self._fresh.discard(run_id)
@@ -119,8 +149,9 @@ class RunListing:
         Each page's results are delivered as it arrives (at most :data:`PAGE_SIZE` triggers woken at
         once), to any run watched now, wanted or not. Returns the pages read.
         """
-        for run_id in set(self._created) - self.watchers.keys():
-            del self._created[run_id]  # forget runs nobody watches any more
+        for run_id in (self._created.keys() | self._page_of.keys()) - self.watchers.keys():
+            self._created.pop(run_id, None)  # forget runs nobody watches any more
+            self._page_of.pop(run_id, None)
         token: str | None = None
         base_pages = math.ceil(len(wanted) / PAGE_SIZE) + EXTRA_PAGES
         pages = 0
@@ -139,6 +170,7 @@ class RunListing:
                 oldest = summary.get("CreatedOn") or oldest
                 if run_id in self.watchers and summary.get("Status") and run_id not in seen:
                     seen.add(run_id)
+                    self._page_of[run_id] = pages
                     self._deliver(run_id, PollResult(str(summary["Status"]), next_poll_in=self.interval))
                     if summary.get("CreatedOn") is not None:
                         self._created[run_id] = summary["CreatedOn"]

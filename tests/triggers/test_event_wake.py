@@ -30,6 +30,13 @@ pytestmark = pytest.mark.timeout(120)
 SLOW = {"waiter_delay": 60, "events_safety_interval": 3600}  # only an event can end these waits in time
 
 
+@pytest.fixture(autouse=True)
+def short_long_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """2 s long polls instead of SQS's 20: a deleted queue is noticed when the receive in flight ends, and
+    the tests that delete one would otherwise wait out 20 s each (the consumer reads the constant per call)."""
+    monkeypatch.setattr(event_wake, "WAIT_SECONDS", 2)
+
+
 @pytest.fixture
 def queue(emulator: Any) -> str:
     return create_queue(emulator.url, f"events-{uuid.uuid4().hex[:12]}")
@@ -116,6 +123,40 @@ async def test_a_burst_of_events_costs_fewer_listings_than_events(
     events = await asyncio.gather(*waiting)
     assert [e["status"] for e in events] == ["success"] * 5
     assert 1 <= poller.looks < len(run_ids), "events arriving together share a listing"
+
+
+async def test_a_look_at_a_run_deep_in_the_listing_asks_for_it_instead_of_paging_to_it(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, held_run: Any, start_run: Any, queue: str, sqs: Any
+) -> None:
+    run_id = held_run()
+    for _ in range(250):  # newer runs nobody here watches: the watched run sits on the third page
+        start_run()
+    waiting = asyncio.ensure_future(only_event(wake_trigger(aws_conn_env, workflow_arn, run_id, queue)))
+    await until(lambda: settled(aws_conn_env))
+    before = requests(emulator)
+    emulator.control.release(run_id=run_id)
+    send_run_event(sqs, queue, workflow_arn, run_id, "SUCCESS")
+    assert (await waiting)["status"] == "success"
+    cost = spent(before, requests(emulator))
+    assert cost.get("GetWorkflowRun") == 1 and "ListWorkflowRuns" not in cost, "one call, not three pages"
+
+
+async def test_a_failed_look_is_not_the_waits_result_and_polling_takes_over(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, held_run: Any, start_run: Any, queue: str, sqs: Any
+) -> None:
+    run_id = held_run()
+    for _ in range(250):
+        start_run()
+    params = {"events_queue_url": queue, "waiter_delay": 2, "events_safety_interval": 3600}
+    waiting = asyncio.ensure_future(only_event(make_trigger(aws_conn_env, workflow_arn, run_id, **params)))
+    await until(lambda: settled(aws_conn_env))
+    poller = the_poller()
+    emulator.control.script_refusal("AccessDeniedException", operations=["GetWorkflowRun"], count=1)
+    emulator.control.release(run_id=run_id)
+    send_run_event(sqs, queue, workflow_arn, run_id, "SUCCESS")
+    await until(lambda: poller.looks == 1 and poller.interval == 2)  # the look failed: poll at waiter_delay
+    event = await waiting
+    assert (event["status"], event["state"]) == ("success", "SUCCESS"), "the look's refusal never reached the wait"
 
 
 async def test_an_event_for_a_run_whose_wait_already_ended_here_is_deleted_without_a_look(
