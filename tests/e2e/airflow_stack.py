@@ -87,8 +87,9 @@ class Component:
     name: str
     proc: subprocess.Popen
     log_path: Path
-    #: Descendants seen while it ran; stop() kills the ones still alive (some leave the group).
-    seen_children: set[int] = field(default_factory=set)
+    #: Descendants seen while it ran, pid -> creation time; stop() kills the ones still alive (some leave
+    #: the group). The creation time tells a descendant from a later process that reused its pid.
+    seen_children: dict[int, float] = field(default_factory=dict)
     #: A triggerer's TriggererJob id, once known.
     job_id: int | None = None
 
@@ -102,7 +103,8 @@ class Component:
     def remember_children(self) -> None:
         with contextlib.suppress(psutil.Error):
             for child in psutil.Process(self.pid).children(recursive=True):
-                self.seen_children.add(child.pid)
+                with contextlib.suppress(psutil.Error):
+                    self.seen_children[child.pid] = child.create_time()
 
     def send(self, sig: int) -> None:
         if self.alive():
@@ -131,17 +133,24 @@ class Component:
         """SIGKILL leftovers: the process group (pgid == pid) and any remembered descendants."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
-        for pid in list(self.seen_children):
+        for pid in self._own_children():
             with contextlib.suppress(psutil.Error):
-                child = psutil.Process(pid)
-                # Guard against pid reuse: only kill processes that started as ours.
-                if child.create_time() <= time.time():
-                    child.kill()
+                psutil.Process(pid).kill()
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            if not any(psutil.pid_exists(pid) and _not_zombie(pid) for pid in self.seen_children):
+            if not any(_not_zombie(pid) for pid in self._own_children()):
                 break
             time.sleep(0.1)
+
+    def _own_children(self) -> list[int]:
+        """The remembered descendants still running as themselves: a pid now held by another process (the
+        pid space wraps: 32,768 in containers) is not ours to kill."""
+        own = []
+        for pid, created in self.seen_children.items():
+            with contextlib.suppress(psutil.Error):
+                if psutil.Process(pid).create_time() == created:
+                    own.append(pid)
+        return own
 
 
 def _not_zombie(pid: int) -> bool:

@@ -81,6 +81,7 @@ class EventWakeReport:
     unreadable_lines: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    failed_task_logs: dict[str, str] = field(default_factory=dict)  # "phase[index]" -> the log's tail
 
 
 class _Db(SoakDb):
@@ -235,6 +236,7 @@ def _kill_phase(stack: AirflowStack, db: _Db, ctl: Any, url: str, config: EventW
     if final["state"] != "success":
         report.problems.append(f"kill phase: DAG run ended {final['state']}")
     _account(report, ctl.runs(arn), db.states(dag_run), db.run_ids(dag_run))
+    _keep_failed_logs(stack, report, "kill", dag_run, db.states(dag_run))
 
 
 def _deleted_queue_phase(
@@ -255,6 +257,7 @@ def _deleted_queue_phase(
     report.deleted_fired_max = max(fired.values(), default=float("nan"))
     final = stack.wait_for_run(DAG_ID, dag_run, timeout=config.hang_guard)
     report.deleted_not_success = sum(1 for state in db.states(dag_run).values() if state != "success")
+    _keep_failed_logs(stack, report, "queue deleted", dag_run, db.states(dag_run))
     if final["state"] != "success":
         report.problems.append(f"queue-deleted phase: DAG run ended {final['state']}")
     assert stack.home is not None
@@ -266,6 +269,28 @@ def _deleted_queue_phase(
     report.unreadable_lines["trigger logs"] = trigger_logs
     if sum(report.unreadable_lines.values()) > 3:  # at most one per triggerer process of this phase
         report.problems.append(f"more than one 'cannot be read' line per triggerer: {report.unreadable_lines}")
+
+
+def _keep_failed_logs(stack: AirflowStack, report: Any, phase: str, run_id: str, states: dict[int, Any]) -> None:
+    """The last lines of every try's log of each task that did not succeed (printed by :func:`print_report`:
+    a failure in CI says why without a kept home)."""
+    assert stack.home is not None
+    for index, state in sorted(states.items()):
+        if state == "success":
+            continue
+        pattern = f"logs/dag_id={DAG_ID}/run_id={run_id}/task_id={TASK_ID}/map_index={index}/*.log"
+        tails = [
+            f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-40:])
+            for p in sorted(stack.home.glob(pattern))
+        ]
+        mentions = [  # what the scheduler and the triggerers said of it
+            f"{path.name}: {line}"
+            for path in sorted(stack.component_log_dir.glob("*.log"))
+            for line in path.read_text(errors="replace").splitlines()
+            if f"map_index={index}" in line and run_id in line
+        ]
+        tails.append("--- component logs naming it\n" + "\n".join(mentions[-30:]))
+        report.failed_task_logs[f"{phase}[{index}] {state}"] = "\n".join(tails)
 
 
 def _account(report: Any, runs: list[dict[str, Any]], states: dict[int, Any], run_ids: dict[int, str]) -> None:
@@ -307,6 +332,8 @@ def print_report(report: EventWakeReport, config: EventWakeConfig) -> None:
     for label, value in rows:
         print(f"  {label:56} {value}")
     print("  problems: " + ("; ".join(report.problems) if report.problems else "none"))
+    for name, text in report.failed_task_logs.items():
+        print(f"===== task {name}: its log =====\n{text}")
 
 
 def main(argv: list[str] | None = None) -> int:
