@@ -62,6 +62,8 @@ class FleetReport:
     killed: str = ""
     moved_waits: int = 0
     moved_fired_after_kill: float = float("nan")  # the last of the killed triggerer's waits
+    moved_taken_after_kill: float = float("nan")  # the last of them seen held by the survivor (Airflow's part)
+    moved_fired_after_taken: float = float("nan")  # the longest from being taken over to firing
     survivor_fired_after_kill: float = float("nan")
     bound: float = 0.0  # health threshold + 2 x waiter_delay
     seconds: float = 0.0
@@ -168,15 +170,23 @@ def run_fleet(config: FleetConfig, *, verbose_stack: bool = True) -> FleetReport
             stack.stop_triggerer(signal.SIGKILL, name=report.killed)
             ctl.release(workflow_arn=arn)  # every run ends now: the survivor's waits at its next poll
             fired: dict[int, float] = {}
+            taken: dict[int, float] = {}  # moved wait -> when its trigger was first seen on the survivor
 
             def all_fired() -> bool:
+                now = time.monotonic() - killed_at
+                for index, job in db.holders().items():
+                    if index in moved and job is not None and job != victim_job:
+                        taken.setdefault(index, now)
                 for index, state in db.states().items():
                     if state != "deferred":
-                        fired.setdefault(index, time.monotonic() - killed_at)
+                        fired.setdefault(index, now)
+                        taken.setdefault(index, now)  # taken and fired between two looks: at most now
                 return len(fired) == config.waits
 
             _until(all_fired, config.hang_guard, "every trigger fired", interval=0.25)
             report.moved_fired_after_kill = max((fired[i] for i in moved), default=float("nan"))
+            report.moved_taken_after_kill = max((taken[i] for i in moved), default=float("nan"))
+            report.moved_fired_after_taken = max((fired[i] - taken[i] for i in moved), default=float("nan"))
             survivor = [seconds for index, seconds in fired.items() if index not in moved]
             report.survivor_fired_after_kill = max(survivor, default=float("nan"))
             final = stack.wait_for_run(DAG_ID, dag_run, timeout=config.hang_guard)
@@ -215,12 +225,14 @@ def print_report(report: FleetReport) -> None:
         ("triggers per triggerer before the kill", report.triggers_per_triggerer),
         ("triggerer SIGKILLed", f"{report.killed} ({report.moved_waits} waits)"),
         ("its waits fired, s after the kill (last)", f"{report.moved_fired_after_kill:.1f}"),
+        ("  taken over by the survivor, s after the kill (last)", f"{report.moved_taken_after_kill:.1f}"),
+        ("  fired, s after being taken over (longest)", f"{report.moved_fired_after_taken:.1f}"),
         ("survivor's waits fired, s after the kill (last)", f"{report.survivor_fired_after_kill:.1f}"),
         ("heartbeat timeout + 2 x waiter_delay, s", f"{report.bound:.0f}"),
         ("wall time, s", f"{report.seconds:.0f}"),
     ]
     for label, value in rows:
-        print(f"  {label:48} {value}")
+        print(f"  {label:54} {value}")
     print("  problems: " + ("; ".join(report.problems) if report.problems else "none"))
 
 
