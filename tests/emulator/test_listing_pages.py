@@ -124,6 +124,24 @@ def test_a_token_of_another_workflow_is_refused(emulator: EmulatorControl, clien
     assert response["FieldList"] == [{"Name": "NextToken", "Message": "Invalid token"}]
 
 
+def test_a_shuffled_listing_pages_through_every_run_once(emulator: EmulatorControl, client: Any) -> None:
+    emulator.set_assumptions(listing_order="shuffled")
+    arn = emulator.create_workflow("demo")
+    started = _start(client, arn, 7)
+    walked = _walk(client, WorkflowArn=arn, MaxResults=3)
+    assert sorted(walked) == sorted(started) and walked not in (started, started[::-1])
+
+
+def test_a_token_forged_to_name_a_run_of_another_workflow_is_refused(emulator: EmulatorControl, client: Any) -> None:
+    a, b = emulator.create_workflow("a"), emulator.create_workflow("b")
+    _start(client, a, 2)
+    of_b = _start(client, b, 1)[0]
+    real = json.loads(base64.b64decode(client.list_workflow_runs(WorkflowArn=a, MaxResults=1)["NextToken"]))
+    forged = _b64({**real, "uniqueAttributes": of_b})  # a's query, b's run
+    response = error_of(lambda: client.list_workflow_runs(WorkflowArn=a, NextToken=forged))
+    assert response["FieldList"] == [{"Name": "NextToken", "Message": "Invalid token"}]
+
+
 # -- bad tokens over HTTP: every paginated operation --------------------------------------------------
 
 

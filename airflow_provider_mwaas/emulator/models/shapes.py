@@ -14,7 +14,7 @@ IN_FLIGHT = ("STARTING", "QUEUED", "RUNNING", "STOPPING")
 TERMINAL = ("SUCCESS", "FAILED", "TIMEOUT", "STOPPED")
 SERVICE_PREFIX = "airflow-serverless"
 
-PAGINATION_MODEL = {
+PAGINATION_MODEL: dict[str, dict[str, Any]] = {
     "list_workflows": {
         "input_token": "next_token",
         "limit_key": "max_results",
