@@ -30,6 +30,7 @@ from airflow_provider_mwaas.service.constraints import validate_input
 from airflow_provider_mwaas.service.model import REASON_OTHER, fault_error_codes, is_known_operation
 
 from .exceptions import InternalServerException, ThrottlingException, ValidationException, auth_refusal, refusal
+from .fast_json import FastJsonResult
 from .models import MWAAServerlessBackend, mwaaserverless_backends, page_token
 from .state import STATE
 
@@ -212,7 +213,8 @@ class MWAAServerlessResponse(BaseResponse):
         )
         for run in runs:
             run.read()  # listing a run is a read of it, like GetWorkflowRun
-        return ActionResult({"WorkflowRuns": [r.summary() for r in runs], "NextToken": token})
+        # the hot response of a poller: serialized by fast_json (byte-identical to moto's serializer)
+        return FastJsonResult({"WorkflowRuns": [r.summary() for r in runs], "NextToken": token}, "ListWorkflowRuns")
 
     def list_task_instances(self) -> ActionResult:
         instances, token = self._page(
