@@ -1,10 +1,14 @@
 """Listing pages: what one ListWorkflowRuns page costs from the emulator at N runs of one workflow.
 
-One command: ``.venv/bin/python benchmarks/listing_page.py [--runs 1000,10000] [--page newest,walk]``.
+One command: ``.venv/bin/python benchmarks/listing_page.py [--runs 1000,10000] [--page newest,walk]
+[--client plain,provider]``.
 
 It starts the emulator server in its own process (``call`` transitions, as benchmarks/scale.py does) and,
 for each N, a workflow with N runs held RUNNING (three walks of the listing move them there, so no
-measured page changes a run's state). A real boto3 client in this process then times, over HTTP:
+measured page changes a run's state). A real boto3 client in this process then times, over HTTP, with
+each ``--client``: ``plain`` (boto3 as it comes: botocore parses each timestamp with dateutil, about 9 ms of
+a 100-run page here) and ``provider`` (the same client with the provider's timestamp parser, as our hook
+and triggers use it: the page time is then mostly the emulator's):
 
 - ``newest``: the first page (100 runs, no ``NextToken``) ``--samples`` times: what a poller watching the
   newest runs pays per interval;
@@ -33,14 +37,21 @@ from triggerer_density import _percentile, _start_runs  # noqa: E402
 
 PAGE_SIZE = 100  # the model's maximum MaxResults: what a poller asks for
 PAGES = ("newest", "walk")
+CLIENTS = ("plain", "provider")
 
 
-def _client(url: str) -> Any:
+def _client(url: str, kind: str) -> Any:
     import boto3
+    import botocore.session
     from botocore.config import Config
 
+    session = botocore.session.get_session()
+    if kind == "provider":
+        from airflow_provider_mwaas.hooks.async_calls import parse_timestamp
+
+        session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=parse_timestamp)
     config = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=60)
-    return boto3.client(
+    return boto3.Session(botocore_session=session).client(
         "mwaa-serverless",
         region_name="us-east-1",
         endpoint_url=url,
@@ -89,20 +100,21 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     results = []
     with EmulatorServer(transitions="call") as server:
         assert server.url is not None
-        control, client = server.control, _client(server.url)
+        control, clients = server.control, {kind: _client(server.url, kind) for kind in args.client}
         for n in args.runs:
             arn = control.create_workflow(name=f"listing-{n}")
             control.hold(workflow_arn=arn)
             began = time.perf_counter()
             _start_runs(server.url, arn, n, threads=8)  # three walks: every run RUNNING (held)
             print(f"  {n} runs started and listed 3 times in {time.perf_counter() - began:.1f} s", file=sys.stderr)
-            for page in args.page:
-                if page == "newest":
-                    figures = measure_newest(client, arn, args.samples)
-                else:
-                    figures = measure_walk(client, arn, n, args.walks)
-                results.append({"n": n, "page": page, **figures})
-                print(f"  measured {page:6} N={n:6}", file=sys.stderr)
+            for kind, client in clients.items():
+                for page in args.page:
+                    if page == "newest":
+                        figures = measure_newest(client, arn, args.samples)
+                    else:
+                        figures = measure_walk(client, arn, n, args.walks)
+                    results.append({"n": n, "client": kind, "page": page, **figures})
+                    print(f"  measured {kind:8} {page:6} N={n:6}", file=sys.stderr)
     return results
 
 
@@ -113,14 +125,12 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {platform.machine()}, "
         f"{platform.platform(terse=True)}"
     )
-    print(f"{'N':>7} {'page':7} {'pages':>6} {'p50 ms':>8} {'p90 ms':>8} {'max ms':>8} {'walk s':>8}")
+    print(f"{'N':>7} {'client':9} {'page':7} {'pages':>6} {'p50 ms':>8} {'p90 ms':>8} {'max ms':>8} {'walk s':>8}")
     for r in results:
         ms = [1000 * s for s in r["pages"]]
         walk = f"{r['walk_seconds']:.2f}" if "walk_seconds" in r else "-"
-        print(
-            f"{r['n']:>7} {r['page']:7} {len(ms):>6} {_percentile(ms, 0.5):>8.1f} {_percentile(ms, 0.9):>8.1f} "
-            f"{max(ms):>8.1f} {walk:>8}"
-        )
+        p50, p90, top = _percentile(ms, 0.5), _percentile(ms, 0.9), max(ms)
+        print(f"{r['n']:>7} {r['client']:9} {r['page']:7} {len(ms):>6} {p50:>8.1f} {p90:>8.1f} {top:>8.1f} {walk:>8}")
 
 
 def _list_of(kind: Any, choices: tuple[str, ...] = ()) -> Any:
@@ -139,7 +149,10 @@ def main() -> None:
     parser.add_argument(
         "--page", type=_list_of(str, PAGES), default=list(PAGES), help="newest, walk, or both (comma-separated)"
     )
-    parser.add_argument("--samples", type=int, default=50, help="newest pages timed per N (default 50)")
+    parser.add_argument(
+        "--client", type=_list_of(str, CLIENTS), default=list(CLIENTS), help="plain, provider, or both (comma list)"
+    )
+    parser.add_argument("--samples", type=int, default=100, help="newest pages timed per N (default 100)")
     parser.add_argument("--walks", type=int, default=3, help="walks of every page per N (default 3)")
     args = parser.parse_args()
     print_table(run(args), args)

@@ -140,5 +140,7 @@ def test_event_wake_prints_events_and_polling_side_by_side(benchmarks: Started) 
 def test_listing_page_times_the_newest_page_and_a_walk(benchmarks: Started) -> None:
     result = benchmarks.result("listing_page")
     assert result.returncode == 0, result.stderr[-3000:]
-    rows = [line.split()[:3] for line in result.stdout.splitlines() if line.split()[:1] == ["150"]]
-    assert rows == [["150", "newest", "3"], ["150", "walk", "2"]], result.stdout
+    rows = [line.split()[:4] for line in result.stdout.splitlines() if line.split()[:1] == ["150"]]
+    expected = [["150", client, "newest", "3"] for client in ("plain", "provider")]
+    expected[1:1] = [["150", "plain", "walk", "2"]]
+    assert rows == [*expected, ["150", "provider", "walk", "2"]], result.stdout
