@@ -9,7 +9,6 @@ switched so that a test shows what the provider does when the real service diffe
 
 from __future__ import annotations
 
-import random
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -26,7 +25,8 @@ class ServiceAssumptions:
         starts a new run instead.
     :param conflict_names_run: a ConflictException for a reused token names the run in ``ResourceId``;
         ``False`` names the token instead (and the message does not mention the run).
-    :param listing_order: ``ListWorkflowRuns`` order: ``newest`` first, ``oldest`` first or ``shuffled``.
+    :param listing_order: ``ListWorkflowRuns`` order: ``newest`` first, ``oldest`` first or ``shuffled`` (the
+        same order for the same number of runs); pages are cut in :mod:`.models.listing`.
     """
 
     token_memory_seconds: float | None = None
@@ -57,13 +57,3 @@ class ServiceAssumptions:
         if self.token_memory_seconds is not None and age_seconds > self.token_memory_seconds:
             return False
         return self.replay_ended_runs or not ended
-
-    def order(self, runs_newest_first: list[Any]) -> list[Any]:
-        """``runs_newest_first`` in the listing order."""
-        if self.listing_order == "oldest":
-            return list(reversed(runs_newest_first))
-        if self.listing_order == "shuffled":
-            shuffled = list(runs_newest_first)
-            random.Random(len(shuffled)).shuffle(shuffled)  # noqa: S311 - reproducible test order, not security
-            return shuffled
-        return list(runs_newest_first)

@@ -30,7 +30,8 @@ from airflow_provider_mwaas.service.constraints import validate_input
 from airflow_provider_mwaas.service.model import REASON_OTHER, fault_error_codes, is_known_operation
 
 from .exceptions import InternalServerException, ThrottlingException, ValidationException, auth_refusal, refusal
-from .models import MWAAServerlessBackend, mwaaserverless_backends
+from .fast_json import FastJsonResult
+from .models import MWAAServerlessBackend, mwaaserverless_backends, page_token
 from .state import STATE
 
 TARGET_PREFIX = "AmazonMWAAServerless"
@@ -154,10 +155,14 @@ class MWAAServerlessResponse(BaseResponse):
         return 500, {}, ""
 
     def _page(self, method: Callable[..., tuple[list[Any], str | None]], **kwargs: Any) -> tuple[list[Any], Any]:
-        # moto's paginator raises its own InvalidToken (an HTTP error moto answers as-is); the
-        # service answers a bad NextToken with a ValidationException.
+        # moto's paginator raises its own InvalidToken (an HTTP error moto answers as-is), or a plain
+        # Python error for some forged tokens (page_token checks those first); the service answers a bad
+        # NextToken with a ValidationException.
+        token = self.params.get("NextToken")
         try:
-            return method(max_results=self.params.get("MaxResults"), next_token=self.params.get("NextToken"), **kwargs)
+            if token is not None:
+                page_token(token)
+            return method(max_results=self.params.get("MaxResults"), next_token=token, **kwargs)
         except InvalidToken as err:
             raise ValidationException(
                 "Invalid NextToken: it is not a token this operation returned, or it has expired",
@@ -208,7 +213,8 @@ class MWAAServerlessResponse(BaseResponse):
         )
         for run in runs:
             run.read()  # listing a run is a read of it, like GetWorkflowRun
-        return ActionResult({"WorkflowRuns": [r.summary() for r in runs], "NextToken": token})
+        # the hot response of a poller: serialized by fast_json (byte-identical to moto's serializer)
+        return FastJsonResult({"WorkflowRuns": [r.summary() for r in runs], "NextToken": token}, "ListWorkflowRuns")
 
     def list_task_instances(self) -> ActionResult:
         instances, token = self._page(

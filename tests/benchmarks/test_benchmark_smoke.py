@@ -1,6 +1,6 @@
 """The benchmark commands run end to end at tiny sizes (behaviour only: no figures are judged).
 
-The four commands are independent processes, each mostly waiting on its own emulator and intervals: a
+The commands are independent processes, each mostly waiting on its own emulator and intervals: a
 module fixture starts them all at once (about 50 s on 2 cores instead of about 110 s one after the other)
 and each test waits for its own command and checks its own output.
 """
@@ -30,6 +30,7 @@ COMMANDS: dict[str, list[str]] = {
         *("--n", "4", "--scale-n", "6", "--delay", "3"),
         *("--safety", "30", "--steady-window", "2", "--groups", "2"),
     ],
+    "listing_page": ["--runs", "150", "--samples", "3", "--walks", "1"],
 }
 
 
@@ -134,3 +135,12 @@ def test_event_wake_prints_events_and_polling_side_by_side(benchmarks: Started) 
     assert ended.split()[2:] == ["4", "of", "4", "4", "of", "4"], "every wait ended"
     for label in ("detection latency median/p99/max", "requests per hour"):
         assert label in result.stdout
+
+
+def test_listing_page_times_the_newest_page_and_a_walk(benchmarks: Started) -> None:
+    result = benchmarks.result("listing_page")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split()[:4] for line in result.stdout.splitlines() if line.split()[:1] == ["150"]]
+    expected = [["150", client, "newest", "3"] for client in ("plain", "provider")]
+    expected[1:1] = [["150", "plain", "walk", "2"]]
+    assert rows == [*expected, ["150", "provider", "walk", "2"]], result.stdout

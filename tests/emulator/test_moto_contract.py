@@ -119,6 +119,10 @@ def test_paginator_tokens_are_opaque_strings() -> None:
 
     page, token = f(max_results=2)
     assert [p["k"] for p in page] == [0, 1] and isinstance(token, str)
+    # emulator/models/shapes.page_token accepts only tokens of this form (the next item's attributes, a string)
+    from airflow_provider_mwaas.emulator.models import page_token
+
+    assert page_token(token)["uniqueAttributes"] == "2", "moto's Paginator token changed form (models/shapes.py)"
 
 
 def test_eventbridge_internals_the_event_publisher_uses() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .backend import MWAAServerlessBackend, mwaaserverless_backends
 from .run import WorkflowRun
-from .shapes import IN_FLIGHT, PAGINATION_MODEL, SERVICE_PREFIX, TERMINAL, random_alnum, utcnow
+from .shapes import IN_FLIGHT, PAGINATION_MODEL, SERVICE_PREFIX, TERMINAL, page_token, random_alnum, utcnow
 from .versions import WorkflowVersion
 from .workflows import Workflow
 
@@ -22,6 +22,7 @@ __all__ = [
     "WorkflowRun",
     "WorkflowVersion",
     "mwaaserverless_backends",
+    "page_token",
     "random_alnum",
     "utcnow",
 ]

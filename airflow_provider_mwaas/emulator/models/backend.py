@@ -19,6 +19,7 @@ from moto.moto_api._internal import mock_random
 
 from airflow_provider_mwaas.service.model import service_model
 
+from .listing import RunIndex
 from .run import WorkflowRun
 from .runs import RunsMixin
 from .shapes import SERVICE_PREFIX, utcnow
@@ -35,6 +36,7 @@ class MWAAServerlessBackend(WorkflowsMixin, VersionsMixin, RunsMixin, TaskInstan
         super().__init__(region_name, account_id)
         self.workflows: dict[str, Workflow] = {}
         self.runs: dict[str, WorkflowRun] = {}
+        self.run_index = RunIndex()
         self.run_tokens: dict[tuple[str, str], str] = {}
         self._sequence = itertools.count()
         self._lock = threading.RLock()

@@ -6,21 +6,21 @@ import itertools
 import threading
 from typing import TYPE_CHECKING, Any
 
-from moto.utilities.paginator import paginate
-
 from ..exceptions import ConflictException, ResourceNotFoundException
 from ..state import STATE
+from .listing import RunIndex
 from .run import RunStart, WorkflowRun
-from .shapes import PAGINATION_MODEL, TERMINAL, compact
+from .shapes import TERMINAL, compact
 
 if TYPE_CHECKING:
     from .workflows import Workflow
 
 
 class RunsMixin:
-    """Runs of every workflow of one backend, by id, and the tokens that started them."""
+    """Runs of every workflow of one backend, by id and by workflow, and the tokens that started them."""
 
     runs: dict[str, WorkflowRun]
+    run_index: RunIndex
     run_tokens: dict[tuple[str, str], str]
     _sequence: itertools.count[int]
     _lock: threading.RLock
@@ -60,6 +60,7 @@ class RunsMixin:
                     held=STATE.outcomes.holds(workflow.arn),
                 )
             self.runs[run.run_id] = run
+            self.run_index.add(run)
             if token is not None:
                 self.run_tokens[(workflow.arn, token)] = run.run_id
             STATE.counters.count_run_started()
@@ -98,13 +99,16 @@ class RunsMixin:
             "Status": status,
         }
 
-    @paginate(pagination_model=PAGINATION_MODEL)
-    def list_workflow_runs(self, workflow_arn: str, workflow_version: str | None = None) -> list[WorkflowRun]:
-        """``ListWorkflowRuns``, newest first (or as ``STATE.assumptions.listing_order`` says)."""
+    def list_workflow_runs(
+        self,
+        workflow_arn: str,
+        workflow_version: str | None = None,
+        max_results: int | None = None,
+        next_token: str | None = None,
+    ) -> tuple[list[WorkflowRun], str | None]:
+        """``ListWorkflowRuns``: one page and the next token, newest first (or as
+        ``STATE.assumptions.listing_order`` says); O(page), see :mod:`.listing`."""
         self._workflow(workflow_arn)
-        runs = [
-            r
-            for r in self.runs.values()
-            if r.workflow_arn == workflow_arn and (workflow_version is None or r.workflow_version == workflow_version)
-        ]
-        return STATE.assumptions.order(sorted(runs, key=lambda r: r.sequence, reverse=True))
+        return self.run_index.page(
+            workflow_arn, workflow_version, STATE.assumptions.listing_order, max_results, next_token, self.runs
+        )

@@ -6,13 +6,15 @@ import string
 from datetime import datetime, timezone
 from typing import Any
 
+from botocore.paginate import TokenDecoder
+from moto.core.exceptions import InvalidToken
 from moto.moto_api._internal import mock_random
 
 IN_FLIGHT = ("STARTING", "QUEUED", "RUNNING", "STOPPING")
 TERMINAL = ("SUCCESS", "FAILED", "TIMEOUT", "STOPPED")
 SERVICE_PREFIX = "airflow-serverless"
 
-PAGINATION_MODEL = {
+PAGINATION_MODEL: dict[str, dict[str, Any]] = {
     "list_workflows": {
         "input_token": "next_token",
         "limit_key": "max_results",
@@ -38,6 +40,24 @@ PAGINATION_MODEL = {
         "unique_attribute": "TaskInstanceId",
     },
 }
+
+
+def page_token(token: str) -> dict[str, Any]:
+    """A ``NextToken`` as moto's ``Paginator`` makes them: a dict whose ``uniqueAttributes`` is a string.
+
+    moto's ``Paginator`` refuses some bad tokens with ``InvalidToken`` but fails with a plain Python error
+    (an HTTP 500) on others: JSON ``null``, a string, a token without ``uniqueAttributes``. Checked first,
+    each of those is the ``InvalidToken`` the responses answer with a ``ValidationException``.
+
+    :raises InvalidToken: ``token`` is not such a token.
+    """
+    try:
+        decoded = TokenDecoder().decode(token)
+    except Exception as err:  # untrusted input: botocore's decoder raises ValueError, KeyError, TypeError...
+        raise InvalidToken("Invalid token") from err
+    if not isinstance(decoded, dict) or not isinstance(decoded.get("uniqueAttributes"), str):
+        raise InvalidToken("Invalid token")
+    return decoded
 
 
 def utcnow() -> datetime:
