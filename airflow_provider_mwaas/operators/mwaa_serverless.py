@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_mwaas.hooks.aws_params import aws_template_fields
 from airflow_provider_mwaas.links.mwaa_serverless import WorkflowRunLink
 from airflow_provider_mwaas.openlineage.mixin import OpenLineageMixin, inject_parent_info_default, watched_state
+from airflow_provider_mwaas.operators.asset_events import AssetEventsMixin
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
 from airflow_provider_mwaas.operators.client_token import attempt_of
+from airflow_provider_mwaas.operators.start_wait import StartWaitMixin
 from airflow_provider_mwaas.operators.stop_workflow_run import StopWorkflowRunOperator  # the public path of both
 from airflow_provider_mwaas.operators.token_rule import CONFLICT, MAX_EXTRA_GENERATIONS, TokenRuleMixin
 from airflow_provider_mwaas.params.masking import check_sensitive_override_keys, mask_override_parameters
@@ -23,8 +25,7 @@ from airflow_provider_mwaas.params.validation import (
     check_positive_int,
     check_start_request,
 )
-from airflow_provider_mwaas.service.run_states import SUCCESS_STATES
-from airflow_provider_mwaas.version_compat import AIRFLOW_VERSION, DEFERRED_ON_KILL_SUPPORTED, asset_types, conf
+from airflow_provider_mwaas.version_compat import conf
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -36,12 +37,16 @@ def _default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
-class StartWorkflowRunOperator(OpenLineageMixin, TokenRuleMixin, MwaaServerlessBaseOperator):
+class StartWorkflowRunOperator(
+    OpenLineageMixin, TokenRuleMixin, StartWaitMixin, AssetEventsMixin, MwaaServerlessBaseOperator
+):
     """Start an MWAA Serverless workflow run exactly once per task try-generation, and wait for it.
 
     The ClientToken is derived from (dag_id, task_id, run_id, map_index), so a retry whose earlier run
     is still in flight re-attaches to it instead of starting another; after a terminal run, the next
-    try starts a fresh run (see README, "The token rule").
+    try starts a fresh run (see README, "The token rule"). How it waits (on the worker, or deferred and
+    resumed in ``execute_complete``) is :class:`~airflow_provider_mwaas.operators.start_wait.StartWaitMixin`'s;
+    the asset event extras are :class:`~airflow_provider_mwaas.operators.asset_events.AssetEventsMixin`'s.
 
     AWS connection parameters (``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, all
     templated) are :class:`~airflow_provider_mwaas.operators.base.MwaaServerlessBaseOperator`'s.
@@ -164,133 +169,14 @@ class StartWorkflowRunOperator(OpenLineageMixin, TokenRuleMixin, MwaaServerlessB
         ti.xcom_push(key="workflow_arn", value=self.workflow_arn)
         ti.xcom_push(key="client_token", value=token)
         self._persist_link(context, run_id)
-
-        from airflow_provider_mwaas.watch.run_watch import RunWatch
-
-        watch = self._run_watch = RunWatch(self.workflow_arn, run_id)
-        if run is not None and state in SUCCESS_STATES:
-            watch.progress(state, None)
-            return self._finish(context, run_id, run, watch)  # an earlier try's run succeeded: adopt it
-        if not self.wait_for_completion:
-            ti.xcom_push(key="status", value=state)
-            self._add_asset_event_extra(context, run_id, state, self.workflow_version)
-            return run_id
-        if self.deferrable:
-            self._defer(context, run_id, waiter_delay, waiter_max_attempts)
-        run = self.hook.wait_for_workflow_run(
-            self.workflow_arn,
-            run_id,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            log=self.log.info,
-            watch=watch,
-        )
-        return self._finish(context, run_id, run, watch)
+        return self._wait_for_run(context, run_id, run, state, waiter_delay, waiter_max_attempts)
 
     def _lineage_run(self) -> tuple[str | None, str | None]:
         """The run this try started or re-attached to, and its last known state (OpenLineage facets)."""
         return self._run_id, watched_state(self._run_watch) or self._run_state
 
-    def _defer(self, context: Context, run_id: str, waiter_delay: int, waiter_max_attempts: int) -> None:
-        from airflow_provider_mwaas.triggers.mwaa_serverless import WorkflowRunCompletedTrigger
-        from airflow_provider_mwaas.watch.deadlines import wait_deadlines
-
-        deadlines = wait_deadlines(self, context, waiter_delay, waiter_max_attempts)
-        if self.stop_on_kill and not DEFERRED_ON_KILL_SUPPORTED:
-            self.log.warning(
-                "stop_on_kill applies only while waiting on a worker on Airflow %s: killing, failing or "
-                "clearing this task while it is deferred will not stop workflow run %s (needs Airflow >= 3.3)",
-                AIRFLOW_VERSION,
-                run_id,
-            )
-        self.defer(
-            trigger=WorkflowRunCompletedTrigger(
-                workflow_arn=self.workflow_arn,
-                run_id=run_id,
-                waiter_delay=waiter_delay,
-                waiter_max_attempts=waiter_max_attempts,
-                deadline=deadlines.deadline,
-                execution_deadline=deadlines.execution_deadline,
-                stop_on_kill=self.stop_on_kill,
-                **self._events,  # event-woken wait (checked in execute, before StartWorkflowRun)
-                **self.hook_params,
-            ),
-            method_name="execute_complete",
-            kwargs={"run_id": run_id},
-            timeout=deadlines.defer_timeout,
-        )
-
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None, run_id: str | None = None) -> str:
-        """Resume after the trigger: succeed on SUCCESS, otherwise fail with the run's diagnostics.
-
-        :param run_id: the run this task deferred on (passed by :meth:`defer`), checked against the event.
-        """
-        from airflow_provider_mwaas.triggers.trigger_events import handle_workflow_run_event
-
-        if run_id is None:  # deferred by an older release that did not pass it
-            run_id = str((event or {}).get("run_id"))
-        self._run_id, self._run_state = run_id, event.get("state") if isinstance(event, dict) else None
-        state = handle_workflow_run_event(event, run_id=run_id, workflow_arn=self.workflow_arn, log=self.log)
-        context["ti"].xcom_push(key="status", value=state)
-        self._add_asset_event_extra(context, run_id, state, None)
-        return run_id
-
-    def _finish(self, context: Context, run_id: str, run: dict[str, Any], watch: RunWatch) -> str:
-        self._executed_version = run.get("WorkflowVersion")
-        context["ti"].xcom_push(key="status", value=watch.state)
-        if watch.failure is not None:
-            from airflow_provider_mwaas.errors import WorkflowRunFailedError
-
-            self.log.error("%s", watch.failure.description)
-            raise WorkflowRunFailedError(watch.failure.description)
-        self.log.info("Workflow run %s succeeded", run_id)
-        self._add_asset_event_extra(context, run_id, watch.state, run.get("WorkflowVersion"))
-        return run_id
-
-    # -- asset events ------------------------------------------------------------------------------
-
-    def _add_asset_event_extra(self, context: Context, run_id: str, state: str, workflow_version: str | None) -> None:
-        """Put the run into the asset events Airflow emits for this task's ``Asset`` outlets on success.
-
-        The extra (``workflow_arn``, ``workflow_version``, ``run_id``, ``state``) lets a downstream DAG
-        scheduled on the asset find the remote run (``triggering_asset_events``). Keys a task set
-        itself are kept. ``AssetAlias`` outlets are left to the user (they need a concrete asset).
-        """
-        assets = [outlet for outlet in self.outlets if isinstance(outlet, asset_types())]
-        if not assets:
-            return
-        version = workflow_version or self.workflow_version or self._run_version(run_id)
-        extra = {"workflow_arn": self.workflow_arn, "workflow_version": version, "run_id": run_id, "state": state}
-        for asset in assets:
-            context["outlet_events"][asset].extra.update(extra)  # type: ignore[index]
-
-    def _run_version(self, run_id: str) -> str | None:
-        """The version a run executed (the latest at its start when none was given), or ``None``.
-
-        Never raises: the run already succeeded, and failing now would make a retry start a new run.
-        """
-        try:
-            return self.hook.get_workflow_run(self.workflow_arn, run_id).get("WorkflowVersion")
-        except Exception:
-            self.log.warning("Could not read run %s's workflow version for its asset event", run_id, exc_info=True)
-            return None
-
     def _persist_link(self, context: Context, run_id: str) -> None:
         WorkflowRunLink.persist(context, self.workflow_arn, run_id)
-
-    def on_kill(self) -> None:
-        """Stop the run when the task is killed while waiting on the worker (``stop_on_kill``)."""
-        if not (self.stop_on_kill and self._run_id):
-            return
-        from airflow_provider_mwaas.hooks.base import ON_KILL_CONFIG
-
-        self.log.info("Task killed: stopping workflow run %s", self._run_id)
-        try:
-            # Airflow SIGKILLs the task 5 s after SIGTERM: a few short attempts, not the default retries.
-            response = self.hook.with_config(ON_KILL_CONFIG).stop_workflow_run(self.workflow_arn, self._run_id)
-            self.log.info("Workflow run %s is now %s", self._run_id, response.get("Status"))
-        except Exception:
-            self.log.exception("Could not stop workflow run %s; it may still be running", self._run_id)
 
 
 __all__ = ["CONFLICT", "MAX_EXTRA_GENERATIONS", "StartWorkflowRunOperator", "StopWorkflowRunOperator"]

@@ -12,37 +12,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_mwaas.deploy.definition_store import (
-    DEFAULT_PREFIX,
-    content_key,
-    s3_uri,
-)
-from airflow_provider_mwaas.deploy.workflow_params import (
-    as_params,
-    changed_members,
-    create_only_members,
-    normalise,
-    param_name,
-    updatable_members,
-)
-from airflow_provider_mwaas.errors import InvalidWorkflowDefinitionError, MwaaServerlessApiError
+from airflow_provider_mwaas.deploy.definition_store import DEFAULT_PREFIX, content_key
+from airflow_provider_mwaas.deploy.workflow_params import changed_members, normalise
+from airflow_provider_mwaas.errors import InvalidWorkflowDefinitionError
 from airflow_provider_mwaas.hooks.aws_params import aws_template_fields
 from airflow_provider_mwaas.operators.base import MwaaServerlessBaseOperator
 from airflow_provider_mwaas.operators.delete_workflow import DeleteWorkflowOperator  # the public path of both
 from airflow_provider_mwaas.operators.deploy_inputs import DeployInputsMixin
+from airflow_provider_mwaas.operators.deploy_writes import DeployWritesMixin
 from airflow_provider_mwaas.version_compat import AirflowException, AirflowFailException
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_mwaas.deploy.code_package import CodePackage
-    from airflow_provider_mwaas.service.workflow_definition import WorkflowDefinition
-
 #: What ``deployment`` (XCom) says the deploy did.
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
 
-class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
+class DeployWorkflowOperator(DeployInputsMixin, DeployWritesMixin, MwaaServerlessBaseOperator):
     """Create or update an MWAA Serverless workflow from a YAML definition, only when something changed.
 
     1. Every input is checked (against the service model where it has a rule) and the definition is
@@ -71,6 +58,9 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
     ``unchanged``) and ``definition_s3_location``. Chain a run of exactly that version with
     ``StartWorkflowRunOperator(workflow_arn=deploy.output["workflow_arn"],
     workflow_version=deploy.output["workflow_version"])``.
+
+    The input checks and definition reading are :class:`~.deploy_inputs.DeployInputsMixin`'s, the write
+    requests :class:`~.deploy_writes.DeployWritesMixin`'s.
 
     AWS connection parameters (``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``, all
     templated) are :class:`~airflow_provider_mwaas.operators.base.MwaaServerlessBaseOperator`'s.
@@ -197,54 +187,8 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
             return self._done(context, arn, live["WorkflowVersion"], UNCHANGED, location)
 
         self.log.info("Workflow %s differs in %s: updating (a new version)", arn, ", ".join(changed))
-        self._upload(definition, desired, code)
-        carried = {m: live[m] for m in updatable_members() if m not in desired and live.get(m) is not None}
-        response = self.hook.update_workflow(arn, **as_params({**carried, **desired}))
-        _log_warnings(self.log, response)
-        return self._done(context, arn, response["WorkflowVersion"], UPDATED, location)
-
-    def _create(
-        self, desired: dict[str, Any], definition: WorkflowDefinition, code: CodePackage | None
-    ) -> dict[str, Any] | None:
-        """CreateWorkflow; ``None`` when the service says the name was taken meanwhile."""
-        self._upload(definition, desired, code)
-        create_only = {m: getattr(self, param_name(m), None) for m in create_only_members()}
-        params = as_params({**desired, **{k: v for k, v in create_only.items() if v is not None}})
-        try:
-            response = self.hook.create_workflow(self.workflow_name, **params)
-        except MwaaServerlessApiError as err:
-            if err.code == "ConflictException":
-                self.log.info("CreateWorkflow of %s conflicted (created meanwhile): comparing", self.workflow_name)
-                return None
-            raise
-        self.log.info("Created workflow %s at version %s", response["WorkflowArn"], response["WorkflowVersion"])
-        _log_warnings(self.log, response)
-        return response
-
-    def _upload(self, definition: WorkflowDefinition, desired: dict[str, Any], code: CodePackage | None) -> None:
-        from airflow_provider_mwaas.deploy.definition_store import ensure_object
-
-        client = self.hook.s3_client()
-        objects = [("Definition", desired["DefinitionS3Location"], definition.content, definition.sha256, "yaml")]
-        if code is not None:
-            objects.append(("Code package", desired["Code"]["S3Location"], code.content, code.sha256, "zip"))
-        for what, location, content, sha256, kind in objects:
-            uploaded = ensure_object(client, location["Bucket"], location["ObjectKey"], content, sha256, kind)
-            self.log.info("%s %s %s", what, s3_uri(location), "uploaded" if uploaded else "already in S3: not uploaded")
-
-    def _sync_tags(self, arn: str) -> None:
-        """Keep an existing workflow's tags equal to ``tags`` (TagResource/UntagResource only for a difference)."""
-        if self.tags is None:
-            return
-        from airflow_provider_mwaas.deploy.workflow_params import tag_changes
-
-        add, remove = tag_changes(self.hook.list_tags(arn), self.tags)
-        if add:
-            self.hook.tag_workflow(arn, add)
-        if remove:
-            self.hook.untag_workflow(arn, remove)
-        if add or remove:
-            self.log.info("Workflow %s tags: set %s, removed %s", arn, sorted(add), remove)
+        version = self._update(arn, live, desired, definition, code)
+        return self._done(context, arn, version, UPDATED, location)
 
     def _refuse_create_only_changes(self, live: dict[str, Any]) -> None:
         wanted = self.encryption_configuration
@@ -263,11 +207,6 @@ class DeployWorkflowOperator(DeployInputsMixin, MwaaServerlessBaseOperator):
         ti.xcom_push(key="definition_s3_location", value=location)
         self.log.info("Workflow %s: %s, live version %s", arn, deployment, version)
         return arn
-
-
-def _log_warnings(log: Any, response: dict[str, Any]) -> None:
-    for warning in response.get("Warnings") or []:
-        log.warning("MWAA Serverless: %s", warning)
 
 
 __all__ = [

@@ -13,7 +13,8 @@ with :func:`~airflow_provider_mwaas.service.run_events.read_run_event`, which do
 sleeps ``waiter_delay`` (60 s) between empty polls and does not release the messages it filters out.
 ``common-messaging``'s ``MessageQueueTrigger`` wraps that same trigger for SQS.
 
-Delivery rules (docs/events.md, "Delivery"): a message this trigger fires on is deleted after the event
+Delivery rules (docs/events.md, "Delivery"; what each message means is
+:class:`~.workflow_run_messages.FiringRule`'s): a message this trigger fires on is deleted after the event
 is yielded (at-least-once: a triggerer restart in between fires it again; the run id dedupes within one
 triggerer); a message it cannot use is left to other consumers (hidden from them for ``hold_seconds``
 at most, released at once when the watcher stops) and deleted only when older than
@@ -24,30 +25,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_mwaas.errors import InvalidParameterError
-from airflow_provider_mwaas.service.run_events import RunEvent, read_run_event
+from airflow_provider_mwaas.hooks.aws_params import DEFAULT_CONN_ID, MwaaServerlessHookMixin
 from airflow_provider_mwaas.service.run_states import TERMINAL_STATES
+from airflow_provider_mwaas.triggers.workflow_run_messages import OTHER, SEEN_RUNS, FiringRule  # noqa: F401  (SEEN_RUNS re-exported)
 from airflow_provider_mwaas.version_compat import BaseEventTrigger
 
 #: botocore-free shape checks (the trigger is built at every DAG parse): the model's own pattern is
 #: checked by the service when the ARN is used elsewhere.
 _WORKFLOW_ARN = re.compile(r"arn:aws[a-z-]*:airflow-serverless:[a-z0-9-]+:\d{12}:workflow/[A-Za-z0-9_.-]+")
 _QUEUE_URL = re.compile(r"https?://\S+/\d{12}/[A-Za-z0-9_-]{1,80}")
-#: Run ids already fired, remembered per trigger (a duplicate delivery of one is deleted, not fired).
-SEEN_RUNS = 10_000
 FIRST_BACKOFF_SECONDS = 5.0
 
 
-class WorkflowRunEventsTrigger(BaseEventTrigger):
+class WorkflowRunEventsTrigger(MwaaServerlessHookMixin, BaseEventTrigger):
     """Fire once per run of ``workflow_arn`` that ends in one of ``states``, from an SQS queue of events.
 
     The event's payload (the asset event's ``extra["payload"]``): ``workflow_arn``, ``run_id``, ``state``,
@@ -73,7 +71,7 @@ class WorkflowRunEventsTrigger(BaseEventTrigger):
         queue_url: str,
         workflow_arn: str,
         states: list[str] | None = None,
-        aws_conn_id: str | None = "aws_default",
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
         botocore_config: dict[str, Any] | None = None,
@@ -100,15 +98,12 @@ class WorkflowRunEventsTrigger(BaseEventTrigger):
         self.queue_url = queue_url
         self.workflow_arn = workflow_arn
         self.states = states
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
+        self._init_aws_params(aws_conn_id, region_name, verify, botocore_config)
         self.wait_time_seconds = wait_time_seconds
         self.hold_seconds = hold_seconds
         self.stale_after_seconds = stale_after_seconds
         self.max_backoff_seconds = float(max_backoff_seconds)
-        self._fired: deque[str] = deque(maxlen=SEEN_RUNS)
+        self._rule = FiringRule(workflow_arn, states, stale_after_seconds)
         #: message id -> (receipt handle, monotonic time it is visible again): released when the watcher stops
         self._held: dict[str, tuple[str, float]] = {}
 
@@ -120,10 +115,7 @@ class WorkflowRunEventsTrigger(BaseEventTrigger):
                 "queue_url": self.queue_url,
                 "workflow_arn": self.workflow_arn,
                 "states": list(self.states),
-                "aws_conn_id": self.aws_conn_id,
-                "region_name": self.region_name,
-                "verify": self.verify,
-                "botocore_config": self.botocore_config,
+                **self.hook_params,
                 "wait_time_seconds": self.wait_time_seconds,
                 "hold_seconds": self.hold_seconds,
                 "stale_after_seconds": self.stale_after_seconds,
@@ -135,9 +127,7 @@ class WorkflowRunEventsTrigger(BaseEventTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Receive forever; yield one event per matching run; back off while the queue cannot be read."""
-        from airflow_provider_mwaas.hooks.mwaa_serverless import MwaaServerlessHook
-
-        hook = MwaaServerlessHook.from_params(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
+        hook = self.hook
         backoff = 0.0
         client: Any = None
         creator: Any = None
@@ -160,10 +150,10 @@ class WorkflowRunEventsTrigger(BaseEventTrigger):
                     self.log.info("SQS queue %s is readable again", self.queue_url)
                     backoff = 0.0
                 for message in messages:
-                    verdict, event = self._classify(message)
-                    if event is not None:
-                        yield event
-                    if verdict != "other" or self._stale(message):
+                    verdict, payload = self._rule.classify(message, self.log)
+                    if payload is not None:
+                        yield TriggerEvent(payload)
+                    if verdict != OTHER or self._rule.stale(message, self.log):
                         await self._delete(client, message)
         finally:
             await self._release_held(client)
@@ -183,44 +173,6 @@ class WorkflowRunEventsTrigger(BaseEventTrigger):
         for message in messages:
             self._held[message["MessageId"]] = (message["ReceiptHandle"], now + self.hold_seconds)
         return messages
-
-    def _classify(self, message: dict[str, Any]) -> tuple[str, TriggerEvent | None]:
-        """``("fire", event)`` for a run to fire on, ``("duplicate", None)`` for a run already fired,
-        ``("other", None)`` for anything else (another workflow or state, a task event, not an event)."""
-        event = read_run_event(message.get("Body") or "")
-        if event is None or not self._matches(event):
-            return "other", None
-        assert event.run_id is not None  # _matches checked it
-        if event.run_id in self._fired:
-            self.log.info("Run %s of %s was already fired on: duplicate deleted", event.run_id, self.workflow_arn)
-            return "duplicate", None
-        self._fired.append(event.run_id)
-        self.log.info("Run %s of %s ended %s: firing", event.run_id, self.workflow_arn, event.run_state)
-        payload = {
-            "workflow_arn": self.workflow_arn,
-            "run_id": event.run_id,
-            "state": event.run_state,
-            "detail_type": event.detail_type,
-            "event_id": _field(message, "id"),
-            "event_time": _field(message, "time"),
-        }
-        return "fire", TriggerEvent(payload)
-
-    def _matches(self, event: RunEvent) -> bool:
-        names_workflow = event.workflow_arn == self.workflow_arn or (
-            event.workflow_arn is None and self.workflow_arn in event.mentions
-        )
-        return event.run_state in self.states and names_workflow and bool(event.run_id)
-
-    def _stale(self, message: dict[str, Any]) -> bool:
-        """Whether a message nobody took is older than ``stale_after_seconds`` (then it is deleted)."""
-        if self.stale_after_seconds is None:
-            return False
-        sent = (message.get("Attributes") or {}).get("SentTimestamp")
-        stale = sent is not None and time.time() - int(sent) / 1000 > self.stale_after_seconds
-        if stale:
-            self.log.info("Deleting message %s: older than %ss", message["MessageId"], self.stale_after_seconds)
-        return stale
 
     async def _delete(self, client: Any, message: dict[str, Any]) -> None:
         self._held.pop(message["MessageId"], None)
@@ -260,14 +212,6 @@ class WorkflowRunEventsTrigger(BaseEventTrigger):
             )
         else:
             self.log.debug("SQS queue %s still unreadable (%s); next try in %.0fs", self.queue_url, code, backoff)
-
-
-def _field(message: dict[str, Any], key: str) -> Any:
-    try:
-        body = json.loads(message.get("Body") or "")
-    except ValueError:
-        return None
-    return body.get(key) if isinstance(body, dict) else None
 
 
 async def _close(creator: Any) -> None:

@@ -201,6 +201,36 @@ def test_serializes_to_plain_kwargs_and_round_trips(workflow_arn: str) -> None:
     assert WorkflowRunEventsTrigger(**kwargs).serialize() == (classpath, kwargs)
 
 
+def test_serialized_kwargs_are_exactly_these_in_this_order() -> None:
+    # Trigger kwargs are stored in Airflow's database (asset watchers): a change of key, value or order is a
+    # change of what is stored, not a refactoring.
+    arn = "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/orders-abc"
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/q"
+    trigger = WorkflowRunEventsTrigger(
+        queue_url=url, workflow_arn=arn, region_name="eu-west-1", verify=False, botocore_config={"retries": {}}
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_mwaas.triggers.workflow_run_events.WorkflowRunEventsTrigger"
+    assert list(kwargs.items()) == [
+        ("queue_url", url),
+        ("workflow_arn", arn),
+        ("states", ["SUCCESS"]),
+        ("aws_conn_id", "aws_default"),
+        ("region_name", "eu-west-1"),
+        ("verify", False),
+        ("botocore_config", {"retries": {}}),
+        ("wait_time_seconds", 20),
+        ("hold_seconds", 30),
+        ("stale_after_seconds", 3600),
+        ("max_backoff_seconds", 300.0),
+    ]
+    assert json.dumps(kwargs) == (
+        f'{{"queue_url": "{url}", "workflow_arn": "{arn}", "states": ["SUCCESS"], "aws_conn_id": "aws_default", '
+        '"region_name": "eu-west-1", "verify": false, "botocore_config": {"retries": {}}, "wait_time_seconds": 20, '
+        '"hold_seconds": 30, "stale_after_seconds": 3600, "max_backoff_seconds": 300.0}'
+    )
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
