@@ -58,8 +58,7 @@ class FiringRule:
             "run_id": event.run_id,
             "state": event.run_state,
             "detail_type": event.detail_type,
-            "event_id": _field(message, "id"),
-            "event_time": _field(message, "time"),
+            **_id_and_time(message),
         }
         return FIRE, payload
 
@@ -80,10 +79,13 @@ class FiringRule:
         return event.run_state in self.states and names_workflow and bool(event.run_id)
 
 
-def _field(message: dict[str, Any], key: str) -> Any:
-    """A top-level field of the message's event (its EventBridge ``id``, ``time``), ``None`` when absent."""
+def _id_and_time(message: dict[str, Any]) -> dict[str, Any]:
+    """The message's event ``id`` and ``time`` (EventBridge's top-level fields; ``None`` when absent), from
+    one parse of the body."""
     try:
         body = json.loads(message.get("Body") or "")
     except ValueError:
-        return None
-    return body.get(key) if isinstance(body, dict) else None
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    return {"event_id": body.get("id"), "event_time": body.get("time")}
