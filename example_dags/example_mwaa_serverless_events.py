@@ -42,7 +42,9 @@ if AssetWatcher is not None:
     WORKFLOW_ARN = _variable(
         "mwaas_workflow_arn", "arn:aws:airflow-serverless:us-east-1:123456789012:workflow/orders-EXAMPLE"
     )
-    QUEUE_URL = _variable("mwaas_events_queue_url", "https://sqs.us-east-1.amazonaws.com/123456789012/mwaa-serverless-events")
+    QUEUE_URL = _variable(
+        "mwaas_events_queue_url", "https://sqs.us-east-1.amazonaws.com/123456789012/mwaa-serverless-events"
+    )
 
     #: Updated by every successful run of the workflow. A plain name: a URI scheme (``s3://``...) would make
     #: Airflow load every provider's URI handlers at each parse.

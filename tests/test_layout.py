@@ -25,7 +25,6 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 MAX_MODULE_LINES = 300
 
 
-
 def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     """``lint-imports`` on the package under ``root``, with the project's contracts."""
     assert LINT_IMPORTS.exists(), "import-linter is not installed: scripts/test installs it (pyproject test extra)"
@@ -83,9 +82,7 @@ def test_a_violation_breaks_the_contracts(tmp_path: Path, module: str, bad_impor
 
 
 def test_no_module_is_over_300_lines() -> None:
-    sizes = {
-        str(path.relative_to(ROOT)): len(path.read_text().splitlines()) for path in sorted(PACKAGE.rglob("*.py"))
-    }
+    sizes = {str(path.relative_to(ROOT)): len(path.read_text().splitlines()) for path in sorted(PACKAGE.rglob("*.py"))}
     too_long = {path: lines for path, lines in sizes.items() if lines > MAX_MODULE_LINES}
     assert not too_long, f"modules over {MAX_MODULE_LINES} lines (split them by concern): {too_long}"
 

@@ -19,9 +19,9 @@ is in flight, are served by one more look after it. See docs/performance.md.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
+import math
+import time
 from typing import Any
 
 from airflow_provider_mwaas.service import error_kinds
@@ -32,7 +32,7 @@ from airflow_provider_mwaas.triggers.run_listing import RunListing
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient
 from airflow_provider_mwaas.triggers.watcher import Alarm, PollResult, Watcher
 
-__all__ = ["PollResult", "Watcher", "WorkflowPoller", "pollers", "watch"]
+__all__ = ["PollResult", "Watcher", "WorkflowPoller", "pollers", "unwatch", "watch"]
 
 #: A new poller's first poll waits until no trigger arrived for this many seconds...
 JOIN_WINDOW = 0.2
@@ -42,8 +42,10 @@ JOIN_MAX = 3.0
 CATCH_UP_AFTER = 1.0
 #: ListWorkflowRuns pages per interval that catching up on newly watched runs may spend.
 CATCH_UP_PAGES_PER_INTERVAL = 5
-#: ListTaskInstances per interval that progress lines of one poller's watchers may spend (a failed
-#: run's diagnostics are not counted: they are always read).
+#: ListTaskInstances per interval that progress lines of one poller's watchers may spend. A failed run's
+#: diagnostics (its task instances and its error message) are always read, and spend from the same
+#: budget: an interval in which F runs fail costs 2 x F calls beside the listing, plus the progress reads
+#: taken before the failures were seen (at most this many).
 PROGRESS_READS_PER_INTERVAL = 5
 
 _log = logging.getLogger(__name__)
@@ -71,6 +73,8 @@ class WorkflowPoller(RunListing):
         self._nudged_all = False  # an event named the workflow only: look at every watched run
         self._look_failed = False  # an event-woken look failed: poll at ``delay`` until the next poll
         self._task: asyncio.Task[None] | None = None
+        self._next_deadline = math.inf  # no watcher's ``ends_at`` is earlier (epoch seconds)
+        self.key: tuple[Any, ...] = ()  # its key in :func:`pollers`
 
     @property
     def interval(self) -> float:
@@ -82,6 +86,7 @@ class WorkflowPoller(RunListing):
     def add(self, watcher: Watcher) -> None:
         self.watchers.setdefault(watcher.run_id, set()).add(watcher)
         self._fresh.add(watcher.run_id)
+        self._next_deadline = min(self._next_deadline, watcher.ends_at)
         self._last_arrival = asyncio.get_running_loop().time()
         self._alarm.ring()
         if self._task is None or self._task.done():
@@ -101,12 +106,36 @@ class WorkflowPoller(RunListing):
             self._task.cancel()
         return True
 
+    def expire(self) -> None:
+        """Wake the watchers whose ``ends_at`` passed (their waits end without a result): one deadline for
+        all watchers, kept here, rather than a timer per wait."""
+        now = time.time()
+        if now < self._next_deadline:
+            return
+        upcoming = math.inf
+        for group in self.watchers.values():
+            for watcher in group:
+                if watcher.ends_at <= now:
+                    watcher.ring()
+                else:
+                    upcoming = min(upcoming, watcher.ends_at)
+        self._next_deadline = upcoming
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` (cut short by the alarm and by the next watcher deadline); then expire deadlines."""
+        await self._alarm.sleep(max(0.0, min(seconds, self._next_deadline - time.time())))
+        self.expire()
+
     def take_progress_read(self) -> bool:
         """Whether a watcher may spend one ListTaskInstances on a progress line (budget per interval)."""
         if self.progress_reads_left <= 0:
             return False
         self.progress_reads_left -= 1
         return True
+
+    def spend_diagnostic_read(self) -> None:
+        """A failed run's diagnostics read its task instances: one progress read fewer this interval."""
+        self.progress_reads_left -= 1
 
     def nudge(self, run_ids: set[str] | None) -> None:
         """An event named ``run_ids`` (watched runs) or, with ``None``, this workflow: look at once."""
@@ -145,6 +174,7 @@ class WorkflowPoller(RunListing):
             factor = min(factor * 2, error_kinds.MAX_BACKOFF_FACTOR) if error is not None else 1
             if error is not None:
                 await self._deliver_all(unseen, PollResult(None, error=error, next_poll_in=self.delay * factor))
+            self.expire()  # a deadline may have passed during the poll
             await self._until(began, factor)
 
     async def _join(self) -> None:
@@ -152,7 +182,7 @@ class WorkflowPoller(RunListing):
         loop = asyncio.get_running_loop()
         give_up = loop.time() + JOIN_MAX
         while (now := loop.time()) < min(self._last_arrival + JOIN_WINDOW, give_up):
-            await self._alarm.sleep(min(self._last_arrival + JOIN_WINDOW, give_up) - now)
+            await self._sleep(min(self._last_arrival + JOIN_WINDOW, give_up) - now)
 
     async def _until(self, began: float, factor: int) -> None:
         """Sleep until the next regular poll (``began + interval * factor``, recomputed after each wake-up:
@@ -169,7 +199,7 @@ class WorkflowPoller(RunListing):
                 if fresh:
                     await self._catch_up(fresh)
                 continue
-            await self._alarm.sleep(due - now)
+            await self._sleep(due - now)
 
     async def _look(self) -> None:
         """One event-woken look at the runs the events named since the last one: GetWorkflowRun for each
@@ -210,27 +240,41 @@ def pollers() -> dict[PollerKey, WorkflowPoller]:
     return _pollers.get()
 
 
-@contextlib.asynccontextmanager
-async def watch(
-    shared: SharedClient, workflow_arn: str, run_id: str, delay: float, events: EventsConfig | None = None
-) -> AsyncIterator[Watcher]:
-    """Watch ``run_id`` through the poller of ``(shared, workflow_arn, delay, events)``; leave on exit (even
-    cancelled). With ``events``, the poller is woken by that queue's consumer (:mod:`.event_wake`)."""
+def watch(
+    shared: SharedClient,
+    workflow_arn: str,
+    run_id: str,
+    delay: float,
+    events: EventsConfig | None = None,
+    ends_at: float = math.inf,
+) -> Watcher:
+    """Watch ``run_id`` through the poller of ``(shared, workflow_arn, delay, events)`` until ``ends_at``
+    (epoch seconds); :func:`unwatch` ends it (also when cancelled). With ``events``, the poller is woken by
+    that queue's consumer (:mod:`.event_wake`).
+
+    Two calls, not a context manager: see :meth:`~.shared_clients.ClientPool.acquire` (objects a wait keeps).
+    """
     registry = pollers()
     key = (shared.key, workflow_arn, delay, events)
     poller = registry.get(key)
     if poller is None or poller.shared is not shared:
         poller = registry[key] = WorkflowPoller(shared, workflow_arn, delay, events)
-    watcher = Watcher(run_id, poller)
+        poller.key = key
+    watcher = Watcher(run_id, poller, ends_at)
     if events is not None and poller.consumer is None:
         poller.consumer = subscribe(events, shared, poller)
     poller.add(watcher)
-    try:
-        yield watcher
-    finally:
-        if poller.remove(watcher):
-            if registry.get(key) is poller:
-                del registry[key]
-            if poller.consumer is not None:
-                poller.consumer.unsubscribe(poller)
-                poller.consumer = None
+    return watcher
+
+
+def unwatch(watcher: Watcher) -> None:
+    """End a :func:`watch`; the last watcher of a poller stops it."""
+    poller = watcher.poller
+    if not isinstance(poller, WorkflowPoller) or not poller.remove(watcher):
+        return
+    registry = pollers()
+    if registry.get(poller.key) is poller:
+        del registry[poller.key]
+    if poller.consumer is not None:
+        poller.consumer.unsubscribe(poller)
+        poller.consumer = None

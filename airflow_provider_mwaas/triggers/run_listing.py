@@ -153,6 +153,7 @@ class RunListing:
             self._created.pop(run_id, None)  # forget runs nobody watches any more
             self._page_of.pop(run_id, None)
         token: str | None = None
+        results: dict[str, PollResult] = {}  # one result per state, handed to every run in it (no per-run objects)
         base_pages = math.ceil(len(wanted) / PAGE_SIZE) + EXTRA_PAGES
         pages = 0
         while pages < max_pages:
@@ -171,7 +172,10 @@ class RunListing:
                 if run_id in self.watchers and summary.get("Status") and run_id not in seen:
                     seen.add(run_id)
                     self._page_of[run_id] = pages
-                    self._deliver(run_id, PollResult(str(summary["Status"]), next_poll_in=self.interval))
+                    status = str(summary["Status"])
+                    if status not in results:
+                        results[status] = PollResult(status, next_poll_in=self.interval)
+                    self._deliver(run_id, results[status])
                     if summary.get("CreatedOn") is not None:
                         self._created[run_id] = summary["CreatedOn"]
             token = page.get("NextToken")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,10 +14,11 @@ from airflow_provider_mwaas.errors import MwaaServerlessApiError, NonRetryableAp
 from airflow_provider_mwaas.service import error_kinds
 from airflow_provider_mwaas.service.error_kinds import error_codes_by_kind
 from airflow_provider_mwaas.service.run_states import TERMINAL_STATES
-from airflow_provider_mwaas.triggers.coalescing import watch
+from airflow_provider_mwaas.triggers.coalescing import unwatch, watch
 from airflow_provider_mwaas.triggers.event_wake import EventsConfig
 from airflow_provider_mwaas.triggers.events import RunEventsMixin
 from airflow_provider_mwaas.triggers.shared_clients import SharedClient
+from airflow_provider_mwaas.triggers.watcher import Watcher
 from airflow_provider_mwaas.watch.diagnostics import run_state
 from airflow_provider_mwaas.watch.run_watch import RunWatch
 
@@ -32,11 +32,20 @@ class WaitState:
     factor: int = 1
     transient_failures: int = 0
     announced: bool = False  # the "Waiting for workflow run" line was logged
-    may_read_progress: Callable[[], bool] = lambda: True  # a budget for progress reads (the poller's when coalesced)
+    budget: Watcher | None = None  # rations progress reads (through the poller) when coalesced
 
     @property
     def state(self) -> str:
         return self.watch.state
+
+    def may_read_progress(self) -> bool:
+        """Whether a progress line may spend a ListTaskInstances now (always when not coalesced)."""
+        return self.budget is None or self.budget.may_read_progress()
+
+    def spend_diagnostic_read(self) -> None:
+        """A failed run's task instances are read (always): fewer progress reads left for the others."""
+        if self.budget is not None:
+            self.budget.spend_diagnostic_read()
 
 
 class RunWaitMixin(RunEventsMixin):
@@ -64,13 +73,15 @@ class RunWaitMixin(RunEventsMixin):
         events = None
         if self.events_queue_url is not None:
             events = EventsConfig(self.events_queue_url, self.events_safety_interval)
-        async with watch(shared, self.workflow_arn, self.run_id, self.waiter_delay, events) as watcher:
-            seen.may_read_progress = watcher.may_read_progress
+        watcher = watch(shared, self.workflow_arn, self.run_id, self.waiter_delay, events, self.ends_at)
+        try:
+            seen.budget = watcher
             while True:
-                remaining = self.ends_at - time.time()
-                result = await watcher.next(remaining) if remaining > 0 else None
-                if result is None:
+                if self.ends_at - time.time() <= 0:
                     return await self._timeout_event(shared, seen.state)
+                result = await watcher.next()
+                if result is None:  # woken at the deadline
+                    continue
                 if result.error is not None:
                     event = self._on_failed_poll(seen, result.error, result.operation, result.next_poll_in)
                 else:
@@ -78,6 +89,8 @@ class RunWaitMixin(RunEventsMixin):
                     event = await self._on_state(shared, seen, str(result.state), result.run)
                 if event is not None:
                     return event
+        finally:
+            unwatch(watcher)
 
     async def _wait_polling(self, shared: SharedClient, seen: WaitState) -> dict[str, Any]:
         """GetWorkflowRun for this run alone every ``waiter_delay`` seconds (longer while backing off)."""
@@ -138,6 +151,7 @@ class RunWaitMixin(RunEventsMixin):
             first_sight = seen.progress_state is None and self.coalesce and state not in TERMINAL_STATES
             seen.progress_state = state
             if failed:
+                seen.spend_diagnostic_read()
                 tis = await self._task_instances(shared, "warning")
             elif not first_sight and watch_.wants_task_instances(state) and seen.may_read_progress():
                 tis = await self._task_instances(shared, "debug")
@@ -148,6 +162,7 @@ class RunWaitMixin(RunEventsMixin):
             return self._event("success", state, f"Workflow run {self.run_id} ended: {state}")
         if failed:
             if tis is None:
+                seen.spend_diagnostic_read()
                 tis = await self._task_instances(shared, "warning")
             return await self._failure_event(shared, watch_, run, tis)
         return None

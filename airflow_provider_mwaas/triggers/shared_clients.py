@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mwaas.errors import MwaaServerlessApiError
 from airflow_provider_mwaas.service.error_kinds import is_auth_failure
+from airflow_provider_mwaas.triggers.gc_freeze import freeze_imports_once
 from airflow_provider_mwaas.triggers.loop_local import LoopLocal
 
 if TYPE_CHECKING:
@@ -210,28 +211,47 @@ class ClientPool:
     def __init__(self) -> None:
         self.entries: dict[ClientKey, SharedClient] = {}
 
-    @contextlib.asynccontextmanager
-    async def lease(
-        self, hook_params: dict[str, Any], make_hook: Callable[[], MwaaServerlessHook]
-    ) -> AsyncIterator[SharedClient]:
-        """Hold the shared client for ``hook_params`` (built on first :meth:`SharedClient.client`).
+    async def acquire(self, hook_params: dict[str, Any], make_hook: Callable[[], MwaaServerlessHook]) -> SharedClient:
+        """Take a share of the client for ``hook_params`` (built on first :meth:`SharedClient.client`);
+        give it back with :meth:`release`, even when cancelled.
+
+        A pair of calls rather than only a context manager: a wait holding ``async with`` for days keeps
+        an async generator, its context manager and two references alive, objects that every full
+        collection walks (at 10,000 waits, 40,000 of them). :meth:`lease` is the context-manager form.
 
         :param hook_params: the trigger's ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``.
-        :param make_hook: builds a hook for those parameters; called only if this lease creates the entry.
+        :param make_hook: builds a hook for those parameters; called only if this call creates the entry.
         """
         key = client_key(hook_params)
         entry = self.entries.get(key)
         if entry is None:
+            freeze_imports_once()  # opt-in; the first wait of the process, before any wait's objects exist
             entry = self.entries[key] = SharedClient(key, make_hook)
         entry.users += 1
         try:
             await entry.check_connection()  # a trigger arriving after an edit gets the edited connection
+        except BaseException:
+            await self.release(entry)
+            raise
+        return entry
+
+    async def release(self, entry: SharedClient) -> None:
+        """Give back a share taken by :meth:`acquire`; the last user's release closes the client."""
+        entry.users -= 1
+        if entry.users == 0 and self.entries.get(entry.key) is entry:
+            del self.entries[entry.key]
+            await entry.close()
+
+    @contextlib.asynccontextmanager
+    async def lease(
+        self, hook_params: dict[str, Any], make_hook: Callable[[], MwaaServerlessHook]
+    ) -> AsyncIterator[SharedClient]:
+        """:meth:`acquire` and :meth:`release` around a block."""
+        entry = await self.acquire(hook_params, make_hook)
+        try:
             yield entry
         finally:
-            entry.users -= 1
-            if entry.users == 0 and self.entries.get(key) is entry:
-                del self.entries[key]
-                await entry.close()
+            await self.release(entry)
 
 
 _pools: LoopLocal[ClientPool] = LoopLocal(ClientPool)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -11,6 +12,8 @@ class ProgressBudget(Protocol):
     """Something that rations progress reads (a :class:`~.coalescing.WorkflowPoller`)."""
 
     def take_progress_read(self) -> bool: ...
+
+    def spend_diagnostic_read(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,8 @@ class PollResult:
 
 
 class Alarm:
-    """A sleep that another party can cut short: one future and one timer per sleep, no task (as
-    ``asyncio.wait_for`` would make), so 10,000 sleeping waits cost 10,000 small objects, not tasks."""
+    """A sleep that another party can cut short (a poller's): one future and one timer per sleep, no task
+    (as ``asyncio.wait_for`` would make)."""
 
     __slots__ = ("_waiting",)
 
@@ -57,33 +60,53 @@ class Alarm:
             self._waiting = None
 
 
-class Watcher(Alarm):
-    """One trigger's subscription to a poller: the latest result for its run.
+class Watcher:
+    """One trigger's subscription to a poller: the latest result for its run, and its deadline.
+
+    A waiting watcher holds one future and nothing else: no timer (its poller wakes it at ``ends_at``,
+    :meth:`~.coalescing.WorkflowPoller.expire`) and no task, so 10,000 waits are 10,000 small objects
+    for every full collection of the garbage collector to walk, not 50,000.
 
     :param run_id: the run watched.
     :param poller: the poller it is subscribed to (its progress-read budget), if any.
+    :param ends_at: epoch seconds at which the wait ends without a result (``inf``: never).
     """
 
-    __slots__ = ("_latest", "poller", "run_id")
+    __slots__ = ("_latest", "_waiting", "ends_at", "poller", "run_id")
 
-    def __init__(self, run_id: str, poller: ProgressBudget | None = None) -> None:
-        super().__init__()
+    def __init__(self, run_id: str, poller: ProgressBudget | None = None, ends_at: float = math.inf) -> None:
         self.run_id = run_id
         self.poller = poller
+        self.ends_at = ends_at
         self._latest: PollResult | None = None
+        self._waiting: asyncio.Future[None] | None = None
 
     def may_read_progress(self) -> bool:
         """Whether this wait may spend a ListTaskInstances on a progress line now."""
         return self.poller is None or self.poller.take_progress_read()
 
+    def spend_diagnostic_read(self) -> None:
+        """A failed run's diagnostics read its task instances (out of the same budget)."""
+        if self.poller is not None:
+            self.poller.spend_diagnostic_read()
+
     def deliver(self, result: PollResult) -> None:
         self._latest = result  # a slow reader skips stale results: only the newest matters
         self.ring()
 
-    async def next(self, timeout: float) -> PollResult | None:
-        """The next result, or ``None`` if none came within ``timeout`` seconds."""
+    def ring(self) -> None:
+        """Wake :meth:`next` (with the latest result, or ``None`` when there is none: the deadline)."""
+        if self._waiting is not None:
+            wake(self._waiting)
+
+    async def next(self) -> PollResult | None:
+        """The next result, or ``None`` when woken without one (``ends_at`` passed)."""
         if self._latest is None:
-            await self.sleep(timeout)
+            waiting = self._waiting = asyncio.get_running_loop().create_future()
+            try:
+                await waiting
+            finally:
+                self._waiting = None
         result, self._latest = self._latest, None
         return result
 

@@ -101,8 +101,7 @@ def test_a_form_connection_to_the_emulator_passes_and_says_where_it_looked(
 
     assert ok, message
     assert (
-        message
-        == f"Connection works: ListWorkflows answered in us-east-1 at {emulator.url}; "
+        message == f"Connection works: ListWorkflows answered in us-east-1 at {emulator.url}; "
         "at least one workflow is visible; the run actions are allowed."
     )
     probes = {operation: 1 for operation, _ in MwaaServerlessHook.RUN_ACTION_PROBES}

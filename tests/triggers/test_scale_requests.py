@@ -72,6 +72,37 @@ async def test_failed_runs_alone_cost_diagnostics(
     assert after.get("ListTaskInstances", 0) - before.get("ListTaskInstances", 0) == len(failing)
 
 
+async def test_failed_runs_diagnostics_spend_the_progress_budget_first(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any, small_pages: None, monkeypatch: Any
+) -> None:
+    emulator.control.hold(workflow_arn=workflow_arn)
+    run_ids = [start_run() for _ in range(N)]
+    failing = run_ids[-coalescing.PROGRESS_READS_PER_INTERVAL :]  # the newest: listed, so delivered, first
+    for run_id in failing:
+        emulator.control.script_outcome(workflow_arn, status="FAILED", error_message="boom", run_id=run_id)
+    tasks, poller = await _watch_all(aws_conn_env, workflow_arn, run_ids)
+    await until(lambda: all(r["Status"] == "RUNNING" for r in emulator.control.runs(workflow_arn)))
+    polls = poller.polls
+    await until(lambda: poller.polls > polls + 1)  # every trigger has seen RUNNING: no state change left
+    before: dict[str, int] = {}
+    sleep_until_next_poll = coalescing.WorkflowPoller._until
+
+    async def release_between_polls(self: Any, began: float, factor: int) -> None:
+        # released during a poll, the runs would end over two polls (the pages read before and after it)
+        if not before:
+            before.update(emulator.control.counters()["requests"])
+            emulator.control.release(workflow_arn=workflow_arn)  # all N end at the next listing
+        await sleep_until_next_poll(self, began, factor)
+
+    monkeypatch.setattr(coalescing.WorkflowPoller, "_until", release_between_polls)
+    events = await asyncio.gather(*tasks)
+    assert sorted(e["run_id"] for e in events if e["status"] == "failure") == sorted(failing)
+    after = emulator.control.counters()["requests"]
+    # the failures' task instances used up the interval's budget: no progress read for the 35 successes
+    assert after["ListTaskInstances"] - before.get("ListTaskInstances", 0) == len(failing)
+    assert after["GetWorkflowRun"] - before.get("GetWorkflowRun", 0) == len(failing)
+
+
 async def test_progress_lines_keep_within_the_pollers_budget(
     aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any, small_pages: None
 ) -> None:

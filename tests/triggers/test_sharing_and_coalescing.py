@@ -89,6 +89,38 @@ async def test_deadline_means_the_same_when_coalesced(
     assert 2.5 <= event["waited_seconds"] < 4.5
 
 
+async def test_a_deadline_between_polls_ends_each_wait_at_its_deadline_with_no_timer_per_wait(
+    aws_conn_env: str, emulator: Any, workflow_arn: str, start_run: Any
+) -> None:
+    emulator.control.hold(workflow_arn=workflow_arn)
+    loop = asyncio.get_running_loop()
+
+    def timers() -> int:
+        return sum(1 for handle in loop._scheduled if not handle.cancelled())  # type: ignore[attr-defined]
+
+    timers_before = timers()
+    soon = time.time() + 3
+    runs = [start_run() for _ in range(20)]
+    triggers = [
+        make_trigger(aws_conn_env, workflow_arn, r, waiter_delay=60, deadline=soon + i / 10) for i, r in enumerate(runs)
+    ]
+    tasks = [asyncio.ensure_future(only_event(trigger)) for trigger in triggers]
+    await until(lambda: len(coalescing.pollers()) == 1)
+    (poller,) = coalescing.pollers().values()
+    await until(lambda: poller.polls == 1 and not poller._fresh)
+    assert timers() - timers_before <= 2, "the poller's sleep and the client's, not one timer per wait"
+    events = await asyncio.wait_for(asyncio.gather(*tasks), 30)  # hang guard: the next poll is 60 s away
+    assert [(e["status"], e["timeout_kind"]) for e in events] == [("timeout", "wait")] * 20
+    assert {e["state"] for e in events} <= {"STARTING", "QUEUED"}, "the state the one poll saw"
+    assert poller.polls == 1, "the poller woke each wait at its deadline: no poll needed"
+    assert coalescing.pollers() == {} and client_pool().entries == {}
+
+
+def test_every_trigger_logs_through_one_logger_for_its_class(aws_conn_env: str) -> None:
+    first, second = (make_trigger(aws_conn_env, "arn:x", run_id) for run_id in ("a" * 32, "b" * 32))
+    assert first.log is second.log is WorkflowRunCompletedTrigger.logger()
+
+
 # -- requests -------------------------------------------------------------------------------------------------
 
 
