@@ -66,6 +66,7 @@ class FleetReport:
     moved_fired_after_taken: float = float("nan")  # the longest from being taken over to firing
     survivor_fired_after_kill: float = float("nan")
     bound: float = 0.0  # health threshold + 2 x waiter_delay
+    gc_freeze_lines: int = 0  # "[mwaas] triggerer_gc_freeze: ..." lines in the triggerers' and triggers' logs
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -125,6 +126,8 @@ def run_fleet(config: FleetConfig, *, verbose_stack: bool = True) -> FleetReport
             **emulator_conn_env(emulator.url),
             "MWAAS_FLEET_CONFIG": json.dumps({"arn": arn, "waits": config.waits, "waiter_delay": config.waiter_delay}),
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(max(16, config.waits)),
+            # the sizing guide's setting for many waits per triggerer: imports frozen out of full collections
+            "AIRFLOW__MWAAS__TRIGGERER_GC_FREEZE": "True",
         }
         with AirflowStack(
             [DAG_FILE],
@@ -194,6 +197,13 @@ def run_fleet(config: FleetConfig, *, verbose_stack: bool = True) -> FleetReport
             _account(report, ctl.runs(arn), states, run_ids)
             if final["state"] != "success":
                 report.problems.append(f"DAG run ended {final['state']}")
+            assert stack.home is not None
+            logs = [*stack.home.glob("logs/**/*.log"), *stack.component_log_dir.glob("triggerer*")]
+            report.gc_freeze_lines = sum(
+                path.read_text(errors="replace").count("[mwaas] triggerer_gc_freeze:") for path in logs
+            )
+            if not report.gc_freeze_lines:
+                report.problems.append("no triggerer logged [mwaas] triggerer_gc_freeze")
     report.seconds = time.monotonic() - t0
     return report
 
@@ -229,6 +239,7 @@ def print_report(report: FleetReport) -> None:
         ("  fired, s after being taken over (longest)", f"{report.moved_fired_after_taken:.1f}"),
         ("survivor's waits fired, s after the kill (last)", f"{report.survivor_fired_after_kill:.1f}"),
         ("heartbeat timeout + 2 x waiter_delay, s", f"{report.bound:.0f}"),
+        ("[mwaas] triggerer_gc_freeze lines in the logs", report.gc_freeze_lines),
         ("wall time, s", f"{report.seconds:.0f}"),
     ]
     for label, value in rows:
