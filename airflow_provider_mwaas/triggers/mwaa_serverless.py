@@ -122,7 +122,10 @@ class WorkflowRunCompletedTrigger(RunWaitMixin, MwaaServerlessHookMixin, BaseTri
         """One logger for the class, not one per trigger: Airflow's ``LoggingMixin`` builds one per instance,
         seven objects under Airflow 3's structlog that every full collection walks (70,000 at 10,000
         waits). The triggerer routes each line to its trigger's log by context, not by logger."""
-        return type(self).logger()
+        cls = type(self)
+        if "_log" not in cls.__dict__:  # LoggingMixin.logger() caches on the class: this class's, not a parent's
+            cls._log = None
+        return cls.logger()
 
     @property
     def wait_window(self) -> int:

@@ -120,6 +120,12 @@ def test_every_trigger_logs_through_one_logger_for_its_class(aws_conn_env: str) 
     first, second = (make_trigger(aws_conn_env, "arn:x", run_id) for run_id in ("a" * 32, "b" * 32))
     assert first.log is second.log is WorkflowRunCompletedTrigger.logger()
 
+    class UsersTrigger(WorkflowRunCompletedTrigger):
+        pass
+
+    subclassed = UsersTrigger(workflow_arn="arn:x", run_id="c" * 32, aws_conn_id=aws_conn_env)
+    assert subclassed.log is UsersTrigger.logger() is not first.log, "a subclass logs under its own name"
+
 
 # -- requests -------------------------------------------------------------------------------------------------
 
