@@ -108,7 +108,7 @@ async def test_a_deadline_between_polls_ends_each_wait_at_its_deadline_with_no_t
     await until(lambda: len(coalescing.pollers()) == 1)
     (poller,) = coalescing.pollers().values()
     await until(lambda: poller.polls == 1 and not poller._fresh)
-    assert timers() - timers_before <= 2, "the poller's sleep and the client's, not one timer per wait"
+    assert timers() - timers_before <= 5, "the poller's sleep and the HTTP client's, not one timer per wait (20)"
     events = await asyncio.wait_for(asyncio.gather(*tasks), 30)  # hang guard: the next poll is 60 s away
     assert [(e["status"], e["timeout_kind"]) for e in events] == [("timeout", "wait")] * 20
     assert {e["state"] for e in events} <= {"STARTING", "QUEUED"}, "the state the one poll saw"
