@@ -74,7 +74,11 @@ class WorkflowPoller(RunListing):
         self._look_failed = False  # an event-woken look failed: poll at ``delay`` until the next poll
         self._task: asyncio.Task[None] | None = None
         self._next_deadline = math.inf  # no watcher's ``ends_at`` is earlier (epoch seconds)
-        self.key: tuple[Any, ...] = ()  # its key in :func:`pollers`
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Its key in :func:`pollers`."""
+        return (self.shared.key, self.workflow_arn, self.delay, self.events)
 
     @property
     def interval(self) -> float:
@@ -259,7 +263,6 @@ def watch(
     poller = registry.get(key)
     if poller is None or poller.shared is not shared:
         poller = registry[key] = WorkflowPoller(shared, workflow_arn, delay, events)
-        poller.key = key
     watcher = Watcher(run_id, poller, ends_at)
     if events is not None and poller.consumer is None:
         poller.consumer = subscribe(events, shared, poller)
